@@ -1,0 +1,1 @@
+"""Chirp's domain core: settings, ids, validation, security and services."""

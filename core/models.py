@@ -1,0 +1,77 @@
+"""Plain records passed between the stores, the services and the API layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    id: int
+    handle: str
+    display_name: str
+    bio: str
+    created_at_ms: int
+
+    @property
+    def handle_lower(self) -> str:
+        return self.handle.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class NewUser:
+    id: int
+    handle: str
+    display_name: str
+    bio: str
+    created_at_ms: int
+    password_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    user_id: int
+    password_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class TweetRecord:
+    id: int
+    author_id: int
+    text: str
+    created_at_ms: int
+    like_count: int = 0
+    retweet_count: int = 0
+    reply_count: int = 0
+    in_reply_to_id: int | None = None
+    conversation_id: int | None = None  # None: the tweet is its own thread root
+    quote_of_id: int | None = None
+    retweet_of_id: int | None = None
+    hashtags: tuple[str, ...] = field(default=())
+
+    @property
+    def thread_root_id(self) -> int:
+        return self.conversation_id if self.conversation_id is not None else self.id
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyKey:
+    """A client's retry key for one creating request, with a hash of what it asked."""
+
+    user_id: int
+    key: str
+    fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
+class FollowEdge:
+    """One side of a FOLLOWS relationship as seen from a list: the other user and when."""
+
+    user_id: int
+    since_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class LikeEdge:
+    like_id: int  # snowflake id of the like: orders User.likes by like time
+    tweet_id: int

@@ -1,0 +1,194 @@
+"""Settings: one table of options, read from the environment and CLI flags.
+
+Every option has an environment variable and a matching ``--flag``; a flag
+given on the command line wins over the environment, which wins over the
+default. Secrets (``CHIRP_SECRET_KEY``) are environment-only, so they never
+show in a process list. ``python app.py --help`` prints this table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError(f"must be a positive integer, got {raw!r}")
+    return value
+
+
+def _port(raw: str) -> int:
+    value = int(raw)
+    if not 0 <= value <= 65535:
+        raise ValueError(f"must be a TCP port (0-65535), got {raw!r}")
+    return value
+
+
+def _worker_id(raw: str) -> int:
+    value = int(raw)
+    if not 0 <= value <= 1023:
+        raise ValueError(f"must be between 0 and 1023, got {raw!r}")
+    return value
+
+
+def _log_level(raw: str) -> str:
+    value = raw.upper()
+    if value not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ValueError(f"must be DEBUG, INFO, WARNING or ERROR, got {raw!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting: its field name, environment variable, parser and help."""
+
+    field: str
+    env: str
+    parse: Callable[[str], Any]
+    help: str
+    flag: str | None = None  # None: environment only (secrets)
+    metavar: str = "VALUE"
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = Path("data")
+    public_url: str = ""
+    worker_id: int = 0
+    secret_key: str = ""
+    token_ttl_seconds: int = 30 * 24 * 3600
+    log_level: str = "INFO"
+
+    @property
+    def base_url(self) -> str:
+        """Public base URL of this service, without a trailing slash."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in {"0.0.0.0", "::", ""} else self.host
+        return f"http://{host}:{self.port}"
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("host", "CHIRP_HOST", str, "Interface the HTTP server binds to.", "--host", "HOST"),
+    Option("port", "CHIRP_PORT", _port, "TCP port of the HTTP server.", "--port", "PORT"),
+    Option(
+        "data_dir",
+        "CHIRP_DATA_DIR",
+        Path,
+        "Folder for the embedded stores (SQLite files) and the generated signing key.",
+        "--data-dir",
+        "DIR",
+    ),
+    Option(
+        "public_url",
+        "CHIRP_PUBLIC_URL",
+        str,
+        "Public base URL used in links this service hands out (e.g. Tweet.url); "
+        "default http://HOST:PORT.",
+        "--public-url",
+        "URL",
+    ),
+    Option(
+        "worker_id",
+        "CHIRP_WORKER_ID",
+        _worker_id,
+        "Snowflake worker id, 0-1023; every process that creates ids needs its own.",
+        "--worker-id",
+        "N",
+    ),
+    Option(
+        "secret_key",
+        "CHIRP_SECRET_KEY",
+        str,
+        "Key that signs bearer tokens (environment only). Unset: a random key is "
+        "generated once and kept in DATA_DIR/secret.key.",
+    ),
+    Option(
+        "token_ttl_seconds",
+        "CHIRP_TOKEN_TTL",
+        _positive_int,
+        "Lifetime of a bearer token in seconds.",
+        "--token-ttl",
+        "SECONDS",
+    ),
+    Option(
+        "log_level",
+        "CHIRP_LOG_LEVEL",
+        _log_level,
+        "Log level: DEBUG, INFO, WARNING or ERROR.",
+        "--log-level",
+        "LEVEL",
+    ),
+)
+
+
+class SettingsError(ValueError):
+    """A setting has a value that cannot be used."""
+
+
+def _default(option: Option) -> Any:
+    return next(f.default for f in dataclasses.fields(Settings) if f.name == option.field)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add one flag per option, with the environment variable and default in its help."""
+    for option in OPTIONS:
+        if option.flag is None:
+            continue
+        default = _default(option)
+        shown = f" (default: {default})" if default not in ("", None) else ""
+        parser.add_argument(
+            option.flag,
+            dest=option.field,
+            metavar=option.metavar,
+            default=None,
+            help=f"{option.help} Env: {option.env}.{shown}",
+        )
+
+
+def environment_help() -> str:
+    """The epilog of --help: every environment variable, secrets included."""
+    lines = ["environment variables (a flag given on the command line wins):"]
+    for option in OPTIONS:
+        flag = option.flag or "(environment only)"
+        lines.append(f"  {option.env:<22} {flag:<20} {option.help}")
+    return "\n".join(lines)
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None, args: argparse.Namespace | None = None
+) -> Settings:
+    """Build settings from defaults, then the environment, then parsed flags."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    for option in OPTIONS:
+        raw: str | None = None
+        source = option.env
+        if args is not None and getattr(args, option.field, None) is not None:
+            raw = str(getattr(args, option.field))
+            source = option.flag or option.env
+        elif env.get(option.env, "") != "":
+            raw = env[option.env]
+        if raw is None:
+            continue
+        try:
+            values[option.field] = option.parse(raw)
+        except ValueError as exc:
+            raise SettingsError(f"{source}: {exc}") from exc
+    return Settings(**values)
+
+
+def option_names() -> Sequence[str]:
+    return [option.env for option in OPTIONS]

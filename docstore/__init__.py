@@ -1,0 +1,1 @@
+"""The tweet store: tweets, likes and idempotency keys (port and adapters)."""

@@ -1,0 +1,75 @@
+"""The tweet store port.
+
+Tweets are keyed by their snowflake id; since ids sort by time, "newest first"
+is "highest id first" and a tweet id is the cursor. Counters are kept exact:
+a like counts once however often or concurrently it is sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from core.models import IdempotencyKey, LikeEdge, TweetRecord
+
+IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000
+
+
+class IdempotencyConflictError(Exception):
+    """The idempotency key was used before for a different request."""
+
+
+class TweetStore(Protocol):
+    async def insert_tweet(
+        self, tweet: TweetRecord, idempotency: IdempotencyKey | None = None
+    ) -> tuple[TweetRecord | None, bool]:
+        """Store ``tweet``; returns (stored tweet, True).
+
+        With an idempotency key seen within the last day for the same request,
+        stores nothing and returns (the first tweet, False), or (None, False)
+        when that tweet has since been deleted; for a different request with
+        the same key raises IdempotencyConflictError.
+        """
+        ...
+
+    async def get_tweets(self, ids: Sequence[int]) -> dict[int, TweetRecord]:
+        """Tweets by id; missing ids are absent."""
+        ...
+
+    async def delete_tweet(self, tweet_id: int) -> TweetRecord | None:
+        """Delete the tweet and its likes; returns what was deleted, or None."""
+        ...
+
+    async def tweets_by_authors(
+        self,
+        author_ids: Sequence[int],
+        limit: int,
+        before_id: int | None = None,
+        include_replies: bool = True,
+    ) -> list[TweetRecord]:
+        """The newest ``limit`` tweets of these authors with id < before_id, newest first."""
+        ...
+
+    async def count_by_authors(self, author_ids: Sequence[int]) -> dict[int, int]: ...
+
+    async def like(self, user_id: int, tweet_id: int, like_id: int) -> bool | None:
+        """Record a like: True if new, False if already liked, None if no such tweet."""
+        ...
+
+    async def unlike(self, user_id: int, tweet_id: int) -> bool | None:
+        """Remove a like: True if removed, False if there was none, None if no such tweet."""
+        ...
+
+    async def liked_tweet_ids(self, user_id: int, tweet_ids: Sequence[int]) -> set[int]:
+        """Which of ``tweet_ids`` the user has liked."""
+        ...
+
+    async def likes_by_user(
+        self, user_id: int, limit: int, before_like_id: int | None = None
+    ) -> list[LikeEdge]:
+        """The user's likes, most recent first, with like_id < before_like_id."""
+        ...
+
+    async def ping(self) -> None: ...
+
+    async def close(self) -> None: ...

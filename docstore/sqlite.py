@@ -1,0 +1,258 @@
+"""The embedded tweet store: a SQLite file."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from core.models import IdempotencyKey, LikeEdge, TweetRecord
+from core.sqlite import SqliteDatabase, json_list, placeholders
+from docstore.port import IDEMPOTENCY_TTL_MS, IdempotencyConflictError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS tweets (
+    id              INTEGER PRIMARY KEY,
+    author_id       INTEGER NOT NULL,
+    text            TEXT NOT NULL,
+    created_at      INTEGER NOT NULL,
+    like_count      INTEGER NOT NULL DEFAULT 0,
+    retweet_count   INTEGER NOT NULL DEFAULT 0,
+    reply_count     INTEGER NOT NULL DEFAULT 0,
+    in_reply_to_id  INTEGER,
+    conversation_id INTEGER,
+    quote_of_id     INTEGER,
+    retweet_of_id   INTEGER,
+    hashtags        TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS tweets_by_author ON tweets (author_id, id);
+CREATE TABLE IF NOT EXISTS likes (
+    user_id  INTEGER NOT NULL,
+    tweet_id INTEGER NOT NULL,
+    like_id  INTEGER NOT NULL,
+    PRIMARY KEY (user_id, tweet_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS likes_by_user ON likes (user_id, like_id);
+CREATE INDEX IF NOT EXISTS likes_by_tweet ON likes (tweet_id);
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    user_id     INTEGER NOT NULL,
+    key         TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    tweet_id    INTEGER NOT NULL,
+    created_at  INTEGER NOT NULL,
+    PRIMARY KEY (user_id, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS idempotency_by_age ON idempotency_keys (created_at);
+"""
+
+_COLUMNS = (
+    "id, author_id, text, created_at, like_count, retweet_count, reply_count,"
+    " in_reply_to_id, conversation_id, quote_of_id, retweet_of_id, hashtags"
+)
+
+
+def _tweet(row: tuple[Any, ...]) -> TweetRecord:
+    return TweetRecord(
+        id=row[0],
+        author_id=row[1],
+        text=row[2],
+        created_at_ms=row[3],
+        like_count=row[4],
+        retweet_count=row[5],
+        reply_count=row[6],
+        in_reply_to_id=row[7],
+        conversation_id=row[8],
+        quote_of_id=row[9],
+        retweet_of_id=row[10],
+        hashtags=tuple(row[11].split(" ")) if row[11] else (),
+    )
+
+
+def _select_tweet(conn: sqlite3.Connection, tweet_id: int) -> TweetRecord | None:
+    row = conn.execute(f"SELECT {_COLUMNS} FROM tweets WHERE id = ?", (tweet_id,)).fetchone()
+    return _tweet(row) if row else None
+
+
+class SqliteTweetStore:
+    def __init__(self, path: Path) -> None:
+        self.db = SqliteDatabase(path, SCHEMA)
+
+    async def open(self) -> None:
+        await self.db.open()
+
+    async def close(self) -> None:
+        await self.db.close()
+
+    async def ping(self) -> None:
+        await self.db.read(lambda conn: conn.execute("SELECT 1").fetchone())
+
+    async def insert_tweet(
+        self, tweet: TweetRecord, idempotency: IdempotencyKey | None = None
+    ) -> tuple[TweetRecord | None, bool]:
+        def work(conn: sqlite3.Connection) -> tuple[TweetRecord | None, bool]:
+            if idempotency is not None:
+                conn.execute(
+                    "DELETE FROM idempotency_keys WHERE created_at < ?",
+                    (tweet.created_at_ms - IDEMPOTENCY_TTL_MS,),
+                )
+                row = conn.execute(
+                    "SELECT fingerprint, tweet_id FROM idempotency_keys"
+                    " WHERE user_id = ? AND key = ?",
+                    (idempotency.user_id, idempotency.key),
+                ).fetchone()
+                if row is not None:
+                    if row[0] != idempotency.fingerprint:
+                        raise IdempotencyConflictError(idempotency.key)
+                    return _select_tweet(conn, row[1]), False
+                conn.execute(
+                    "INSERT INTO idempotency_keys (user_id, key, fingerprint, tweet_id, created_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (
+                        idempotency.user_id,
+                        idempotency.key,
+                        idempotency.fingerprint,
+                        tweet.id,
+                        tweet.created_at_ms,
+                    ),
+                )
+            conn.execute(
+                f"INSERT INTO tweets ({_COLUMNS}) VALUES ({placeholders(12)})",
+                (
+                    tweet.id,
+                    tweet.author_id,
+                    tweet.text,
+                    tweet.created_at_ms,
+                    tweet.like_count,
+                    tweet.retweet_count,
+                    tweet.reply_count,
+                    tweet.in_reply_to_id,
+                    tweet.conversation_id,
+                    tweet.quote_of_id,
+                    tweet.retweet_of_id,
+                    " ".join(tweet.hashtags),
+                ),
+            )
+            return tweet, True
+
+        return await self.db.write(work)
+
+    async def get_tweets(self, ids: Sequence[int]) -> dict[int, TweetRecord]:
+        if not ids:
+            return {}
+        sql = f"SELECT {_COLUMNS} FROM tweets WHERE id IN (SELECT value FROM json_each(?))"
+
+        def work(conn: sqlite3.Connection) -> dict[int, TweetRecord]:
+            return {row[0]: _tweet(row) for row in conn.execute(sql, (json_list(ids),))}
+
+        return await self.db.read(work)
+
+    async def delete_tweet(self, tweet_id: int) -> TweetRecord | None:
+        def work(conn: sqlite3.Connection) -> TweetRecord | None:
+            tweet = _select_tweet(conn, tweet_id)
+            if tweet is None:
+                return None
+            conn.execute("DELETE FROM likes WHERE tweet_id = ?", (tweet_id,))
+            conn.execute("DELETE FROM tweets WHERE id = ?", (tweet_id,))
+            return tweet
+
+        return await self.db.write(work)
+
+    async def tweets_by_authors(
+        self,
+        author_ids: Sequence[int],
+        limit: int,
+        before_id: int | None = None,
+        include_replies: bool = True,
+    ) -> list[TweetRecord]:
+        if not author_ids or limit <= 0:
+            return []
+        sql = f"SELECT {_COLUMNS} FROM tweets WHERE author_id IN (SELECT value FROM json_each(?))"
+        params: list[object] = [json_list(set(author_ids))]
+        if before_id is not None:
+            sql += " AND id < ?"
+            params.append(before_id)
+        if not include_replies:
+            sql += " AND in_reply_to_id IS NULL"
+        sql += " ORDER BY id DESC LIMIT ?"
+        params.append(limit)
+
+        def work(conn: sqlite3.Connection) -> list[TweetRecord]:
+            return [_tweet(row) for row in conn.execute(sql, params)]
+
+        return await self.db.read(work)
+
+    async def count_by_authors(self, author_ids: Sequence[int]) -> dict[int, int]:
+        if not author_ids:
+            return {}
+        sql = (
+            "SELECT author_id, count(*) FROM tweets"
+            " WHERE author_id IN (SELECT value FROM json_each(?)) GROUP BY author_id"
+        )
+
+        def work(conn: sqlite3.Connection) -> dict[int, int]:
+            counts = dict.fromkeys(author_ids, 0)
+            counts.update(dict(conn.execute(sql, (json_list(set(author_ids)),)).fetchall()))
+            return counts
+
+        return await self.db.read(work)
+
+    async def like(self, user_id: int, tweet_id: int, like_id: int) -> bool | None:
+        def work(conn: sqlite3.Connection) -> bool | None:
+            if conn.execute("SELECT 1 FROM tweets WHERE id = ?", (tweet_id,)).fetchone() is None:
+                return None
+            inserted = conn.execute(
+                "INSERT OR IGNORE INTO likes (user_id, tweet_id, like_id) VALUES (?, ?, ?)",
+                (user_id, tweet_id, like_id),
+            ).rowcount
+            if inserted:
+                conn.execute(
+                    "UPDATE tweets SET like_count = like_count + 1 WHERE id = ?", (tweet_id,)
+                )
+            return bool(inserted)
+
+        return await self.db.write(work)
+
+    async def unlike(self, user_id: int, tweet_id: int) -> bool | None:
+        def work(conn: sqlite3.Connection) -> bool | None:
+            if conn.execute("SELECT 1 FROM tweets WHERE id = ?", (tweet_id,)).fetchone() is None:
+                return None
+            removed = conn.execute(
+                "DELETE FROM likes WHERE user_id = ? AND tweet_id = ?", (user_id, tweet_id)
+            ).rowcount
+            if removed:
+                conn.execute(
+                    "UPDATE tweets SET like_count = max(like_count - 1, 0) WHERE id = ?",
+                    (tweet_id,),
+                )
+            return bool(removed)
+
+        return await self.db.write(work)
+
+    async def liked_tweet_ids(self, user_id: int, tweet_ids: Sequence[int]) -> set[int]:
+        if not tweet_ids:
+            return set()
+        sql = (
+            "SELECT tweet_id FROM likes WHERE user_id = ?"
+            " AND tweet_id IN (SELECT value FROM json_each(?))"
+        )
+
+        def work(conn: sqlite3.Connection) -> set[int]:
+            return {row[0] for row in conn.execute(sql, (user_id, json_list(tweet_ids)))}
+
+        return await self.db.read(work)
+
+    async def likes_by_user(
+        self, user_id: int, limit: int, before_like_id: int | None = None
+    ) -> list[LikeEdge]:
+        def work(conn: sqlite3.Connection) -> list[LikeEdge]:
+            sql = "SELECT like_id, tweet_id FROM likes WHERE user_id = ?"
+            params: list[int] = [user_id]
+            if before_like_id is not None:
+                sql += " AND like_id < ?"
+                params.append(before_like_id)
+            sql += " ORDER BY like_id DESC LIMIT ?"
+            params.append(limit)
+            return [LikeEdge(row[0], row[1]) for row in conn.execute(sql, params)]
+
+        return await self.db.read(work)

@@ -1,0 +1,1 @@
+"""The social graph: users and who follows whom (port and adapters)."""

@@ -1,0 +1,108 @@
+"""The per-request context: the viewer, the services, and this request's DataLoaders."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from strawberry.dataloader import DataLoader
+
+from core.errors import Unauthenticated
+from core.models import TweetRecord, UserRecord
+from core.security import InvalidToken
+from core.services import Services
+
+
+class Loaders:
+    """One set per request: each batches and caches lookups made while resolving it."""
+
+    def __init__(self, services: Services, viewer_id: int | None) -> None:
+        graph = services.stores.graph
+        tweets = services.stores.tweets
+
+        async def users(ids: Sequence[int]) -> list[UserRecord | None]:
+            found = await graph.get_users(ids)
+            return [found.get(i) for i in ids]
+
+        async def users_by_handle(handles: Sequence[str]) -> list[UserRecord | None]:
+            found = await graph.get_users_by_handles(handles)
+            return [found.get(h) for h in handles]
+
+        async def tweets_by_id(ids: Sequence[int]) -> list[TweetRecord | None]:
+            found = await tweets.get_tweets(ids)
+            return [found.get(i) for i in ids]
+
+        async def followers_count(ids: Sequence[int]) -> list[int]:
+            counts = await graph.count_followers(ids)
+            return [counts.get(i, 0) for i in ids]
+
+        async def following_count(ids: Sequence[int]) -> list[int]:
+            counts = await graph.count_following(ids)
+            return [counts.get(i, 0) for i in ids]
+
+        async def tweets_count(ids: Sequence[int]) -> list[int]:
+            counts = await tweets.count_by_authors(ids)
+            return [counts.get(i, 0) for i in ids]
+
+        async def follows(pairs: Sequence[tuple[int, int]]) -> list[bool]:
+            found = await graph.existing_follows(pairs)
+            return [pair in found for pair in pairs]
+
+        async def viewer_liked(ids: Sequence[int]) -> list[bool]:
+            if viewer_id is None:
+                return [False] * len(ids)
+            found = await tweets.liked_tweet_ids(viewer_id, ids)
+            return [i in found for i in ids]
+
+        self.users = DataLoader(users)
+        self.users_by_handle = DataLoader(users_by_handle)
+        self.tweets = DataLoader(tweets_by_id)
+        self.followers_count = DataLoader(followers_count)
+        self.following_count = DataLoader(following_count)
+        self.tweets_count = DataLoader(tweets_count)
+        self.follows = DataLoader(follows)
+        self.viewer_liked = DataLoader(viewer_liked)
+
+    def prime_users(self, users: Sequence[UserRecord]) -> None:
+        for user in users:
+            self.users.prime(user.id, user)
+
+    def prime_tweets(self, tweets: Sequence[TweetRecord]) -> None:
+        for tweet in tweets:
+            self.tweets.prime(tweet.id, tweet)
+
+
+@dataclass
+class Context:
+    services: Services
+    viewer_id: int | None = None
+    auth_error: str | None = None  # why a sent token was refused
+    idempotency_key: str | None = None
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.services, self.viewer_id)
+
+    @classmethod
+    def for_request(
+        cls, services: Services, authorization: str | None, idempotency_key: str | None = None
+    ) -> Context:
+        """Context for one request, from its Authorization and Idempotency-Key headers."""
+        viewer_id: int | None = None
+        auth_error: str | None = None
+        if authorization:
+            scheme, _, token = authorization.strip().partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                auth_error = "Send the token as Authorization: Bearer <token>."
+            else:
+                try:
+                    viewer_id = services.tokens.verify(token.strip()).user_id
+                except InvalidToken as exc:
+                    auth_error = str(exc)
+        return cls(services, viewer_id, auth_error, idempotency_key)
+
+    def require_viewer(self) -> int:
+        """The signed-in user's id, or an UNAUTHENTICATED error."""
+        if self.viewer_id is None:
+            raise Unauthenticated(self.auth_error) if self.auth_error else Unauthenticated()
+        return self.viewer_id

@@ -1,0 +1,72 @@
+"""Mutation resolvers: call a service, return the record to put in the payload.
+
+They raise ``UserError``/``UserErrors`` for expected problems; the schema turns
+those into the payload's ``errors`` list.
+"""
+
+from __future__ import annotations
+
+from core.errors import UserError
+from core.models import TweetRecord, UserRecord
+from resolvers.context import Context
+from resolvers.ids import mutation_id
+
+
+async def sign_up(
+    ctx: Context, handle: str, password: str, display_name: str | None, bio: str | None
+) -> tuple[str, UserRecord]:
+    return await ctx.services.accounts.sign_up(handle, password, display_name, bio)
+
+
+async def log_in(ctx: Context, handle: str, password: str) -> tuple[str, UserRecord]:
+    return await ctx.services.accounts.log_in(handle, password)
+
+
+async def update_profile(ctx: Context, display_name: str | None, bio: str | None) -> UserRecord:
+    return await ctx.services.accounts.update_profile(ctx.require_viewer(), display_name, bio)
+
+
+async def follow_user(ctx: Context, raw_user_id: str) -> UserRecord:
+    viewer_id = ctx.require_viewer()
+    return await ctx.services.social.follow(viewer_id, mutation_id(raw_user_id, "userId"))
+
+
+async def unfollow_user(ctx: Context, raw_user_id: str) -> UserRecord:
+    viewer_id = ctx.require_viewer()
+    return await ctx.services.social.unfollow(viewer_id, mutation_id(raw_user_id, "userId"))
+
+
+async def create_tweet(ctx: Context, text: str) -> TweetRecord:
+    viewer_id = ctx.require_viewer()
+    return await ctx.services.tweets.create(viewer_id, text, ctx.idempotency_key)
+
+
+async def delete_tweet(ctx: Context, raw_id: str) -> int:
+    viewer_id = ctx.require_viewer()
+    deleted = await ctx.services.tweets.delete(viewer_id, mutation_id(raw_id, "id"))
+    return deleted.id
+
+
+async def _fresh_tweet(ctx: Context, tweet_id: int) -> TweetRecord:
+    """The tweet as stored now (exact counters), bypassing this request's cache."""
+    found = (await ctx.services.stores.tweets.get_tweets([tweet_id])).get(tweet_id)
+    if found is None:
+        raise UserError("NOT_FOUND", "No such tweet.", "tweetId")
+    ctx.loaders.tweets.prime(tweet_id, found, force=True)
+    return found
+
+
+async def like_tweet(ctx: Context, raw_tweet_id: str) -> TweetRecord:
+    viewer_id = ctx.require_viewer()
+    tweet_id = mutation_id(raw_tweet_id, "tweetId")
+    await ctx.services.tweets.like(viewer_id, tweet_id)
+    ctx.loaders.viewer_liked.prime(tweet_id, True, force=True)
+    return await _fresh_tweet(ctx, tweet_id)
+
+
+async def unlike_tweet(ctx: Context, raw_tweet_id: str) -> TweetRecord:
+    viewer_id = ctx.require_viewer()
+    tweet_id = mutation_id(raw_tweet_id, "tweetId")
+    await ctx.services.tweets.unlike(viewer_id, tweet_id)
+    ctx.loaders.viewer_liked.prime(tweet_id, False, force=True)
+    return await _fresh_tweet(ctx, tweet_id)

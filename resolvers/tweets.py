@@ -1,0 +1,47 @@
+"""Resolvers for tweets: lookups, node, home timeline, mentions."""
+
+from __future__ import annotations
+
+import asyncio
+
+from core.models import TweetRecord, UserRecord
+from core.text import extract_mentions
+from resolvers.context import Context
+from resolvers.ids import query_id
+from resolvers.pagination import Page, decode_cursor, page_size
+from resolvers.users import tweet_page
+
+
+async def tweet(ctx: Context, raw_id: str) -> TweetRecord | None:
+    return await ctx.loaders.tweets.load(query_id(raw_id))
+
+
+async def node(ctx: Context, raw_id: str) -> TweetRecord | UserRecord | None:
+    """Any object by id: snowflake ids are unique across kinds, so look in every store."""
+    value = query_id(raw_id)
+    found_tweet, found_user = await asyncio.gather(
+        ctx.loaders.tweets.load(value), ctx.loaders.users.load(value)
+    )
+    return found_tweet or found_user
+
+
+async def home_timeline(ctx: Context, first: int | None, after: str | None) -> Page[TweetRecord]:
+    viewer_id = ctx.require_viewer()
+    limit = page_size(first)
+    before = decode_cursor("t", after)
+    rows = await ctx.services.timelines.home(viewer_id, limit + 1, before[0] if before else None)
+    return tweet_page(rows, limit, ctx)
+
+
+async def mentions(ctx: Context, record: TweetRecord) -> list[UserRecord]:
+    handles = extract_mentions(record.text)
+    if not handles:
+        return []
+    users = await ctx.loaders.users_by_handle.load_many(handles)
+    return [u for u in users if u is not None]
+
+
+async def viewer_has_liked(ctx: Context, tweet_id: int) -> bool:
+    if ctx.viewer_id is None:
+        return False
+    return await ctx.loaders.viewer_liked.load(tweet_id)

@@ -1,0 +1,50 @@
+"""The GraphQL schema: strawberry types and roots over the resolvers."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+
+from schema.errors import ChirpSchema
+from schema.mutation import Mutation
+from schema.query import Query
+from schema.types import Tweet, User
+
+MAX_DEPTH = 10
+MAX_ALIASES = 30
+MAX_TOKENS = 5000
+SDL_PATH = Path(__file__).resolve().parent.parent / "schema.graphql"
+
+
+def build_schema(
+    unavailable_errors: tuple[type[BaseException], ...] = (sqlite3.OperationalError,),
+) -> ChirpSchema:
+    """The API schema, with limits and the parse/validation caches."""
+    return ChirpSchema(
+        query=Query,
+        mutation=Mutation,
+        types=[User, Tweet],
+        extensions=[
+            lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+            ParserCache,
+            lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+            lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+            ValidationCache,
+        ],
+        config=StrawberryConfig(auto_camel_case=True),
+        unavailable_errors=unavailable_errors,
+    )
+
+
+def export_sdl() -> str:
+    """The schema's SDL as kept in schema.graphql at the repository root."""
+    return str(build_schema()).rstrip() + "\n"

@@ -1,0 +1,141 @@
+"""Mutation root. Expected problems come back in the payload's ``errors``."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import TypeVar
+
+import strawberry
+
+from core.errors import UserError, UserErrors
+from resolvers import mutations
+from schema.types import Info, Tweet, User, UserErrorType
+
+T = TypeVar("T")
+
+
+async def attempt(work: Awaitable[T]) -> tuple[T | None, list[UserErrorType]]:
+    """Run a mutation; UserErrors become payload errors, anything else propagates."""
+    try:
+        return await work, []
+    except UserErrors as exc:
+        return None, [UserErrorType.of(e) for e in exc.errors]
+    except UserError as exc:
+        return None, [UserErrorType.of(exc)]
+
+
+@strawberry.input
+class SignUpInput:
+    handle: str
+    password: str
+    display_name: str | None = None
+    bio: str | None = None
+
+
+@strawberry.input
+class LogInInput:
+    handle: str
+    password: str
+
+
+@strawberry.input
+class CreateTweetInput:
+    text: str = strawberry.field(
+        description="1-280 characters after NFC normalisation, each URL counting 23 "
+        "(its short link length); not only whitespace."
+    )
+
+
+@strawberry.type
+class AuthPayload:
+    token: str | None
+    user: User | None
+    errors: list[UserErrorType]
+
+
+@strawberry.type
+class TweetPayload:
+    tweet: Tweet | None
+    errors: list[UserErrorType]
+
+
+@strawberry.type
+class DeletePayload:
+    deleted_id: strawberry.ID | None
+    errors: list[UserErrorType]
+
+
+@strawberry.type
+class UserPayload:
+    user: User | None
+    errors: list[UserErrorType]
+
+
+def _auth_payload(result: tuple[str, object] | None, errors: list[UserErrorType]) -> AuthPayload:
+    if result is None:
+        return AuthPayload(token=None, user=None, errors=errors)
+    token, user = result
+    return AuthPayload(token=token, user=User.of(user), errors=errors)  # type: ignore[arg-type]
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation
+    async def sign_up(self, info: Info, input: SignUpInput) -> AuthPayload:
+        result, errors = await attempt(
+            mutations.sign_up(
+                info.context, input.handle, input.password, input.display_name, input.bio
+            )
+        )
+        return _auth_payload(result, errors)
+
+    @strawberry.mutation
+    async def log_in(self, info: Info, input: LogInInput) -> AuthPayload:
+        result, errors = await attempt(mutations.log_in(info.context, input.handle, input.password))
+        return _auth_payload(result, errors)
+
+    @strawberry.mutation(description="(auth) Returns the viewer.")
+    async def update_profile(
+        self, info: Info, display_name: str | None = None, bio: str | None = None
+    ) -> UserPayload:
+        user, errors = await attempt(mutations.update_profile(info.context, display_name, bio))
+        return UserPayload(user=User.of(user) if user else None, errors=errors)
+
+    @strawberry.mutation(
+        description="(auth) Returns the followed user. Idempotent: following twice is not an error."
+    )
+    async def follow_user(self, info: Info, user_id: strawberry.ID) -> UserPayload:
+        user, errors = await attempt(mutations.follow_user(info.context, user_id))
+        return UserPayload(user=User.of(user) if user else None, errors=errors)
+
+    @strawberry.mutation(description="(auth) Returns the unfollowed user. Idempotent.")
+    async def unfollow_user(self, info: Info, user_id: strawberry.ID) -> UserPayload:
+        user, errors = await attempt(mutations.unfollow_user(info.context, user_id))
+        return UserPayload(user=User.of(user) if user else None, errors=errors)
+
+    @strawberry.mutation(
+        description="(auth) With an Idempotency-Key HTTP header, a retried request returns "
+        "the first tweet instead of posting twice."
+    )
+    async def create_tweet(self, info: Info, input: CreateTweetInput) -> TweetPayload:
+        tweet, errors = await attempt(mutations.create_tweet(info.context, input.text))
+        return TweetPayload(tweet=Tweet.of(tweet) if tweet else None, errors=errors)
+
+    @strawberry.mutation(
+        description="(auth) Only the author may delete; the tweet leaves every timeline."
+    )
+    async def delete_tweet(self, info: Info, id: strawberry.ID) -> DeletePayload:
+        deleted, errors = await attempt(mutations.delete_tweet(info.context, id))
+        return DeletePayload(
+            deleted_id=strawberry.ID(str(deleted)) if deleted else None, errors=errors
+        )
+
+    @strawberry.mutation(description="(auth) Returns the liked tweet. Idempotent.")
+    async def like_tweet(self, info: Info, tweet_id: strawberry.ID) -> TweetPayload:
+        tweet, errors = await attempt(mutations.like_tweet(info.context, tweet_id))
+        return TweetPayload(tweet=Tweet.of(tweet) if tweet else None, errors=errors)
+
+    @strawberry.mutation(description="(auth) Returns the tweet. Idempotent.")
+    async def unlike_tweet(self, info: Info, tweet_id: strawberry.ID) -> TweetPayload:
+        tweet, errors = await attempt(mutations.unlike_tweet(info.context, tweet_id))
+        return TweetPayload(tweet=Tweet.of(tweet) if tweet else None, errors=errors)

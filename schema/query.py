@@ -1,0 +1,42 @@
+"""Query root."""
+
+from __future__ import annotations
+
+import strawberry
+
+from resolvers import tweets as tweet_resolvers
+from resolvers import users as user_resolvers
+from schema.types import Info, Node, Tweet, TweetConnection, User, node_of
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(
+        description="Any user or tweet by id (snowflake ids are unique across kinds)."
+    )
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        return node_of(await tweet_resolvers.node(info.context, id))
+
+    @strawberry.field(description="(auth) The signed-in user.")
+    async def me(self, info: Info) -> User | None:
+        user = await user_resolvers.me(info.context)
+        return User.of(user) if user else None
+
+    @strawberry.field(description="A user by handle (case-insensitive, '@' optional).")
+    async def user(self, info: Info, handle: str) -> User | None:
+        user = await user_resolvers.user_by_handle(info.context, handle)
+        return User.of(user) if user else None
+
+    @strawberry.field
+    async def tweet(self, info: Info, id: strawberry.ID) -> Tweet | None:
+        record = await tweet_resolvers.tweet(info.context, id)
+        return Tweet.of(record) if record else None
+
+    @strawberry.field(
+        description="(auth) Home timeline: tweets and retweets by the people the viewer "
+        "follows and the viewer's own, newest first. Deep pages past the cache still work."
+    )
+    async def home_timeline(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> TweetConnection:
+        return TweetConnection.of(await tweet_resolvers.home_timeline(info.context, first, after))

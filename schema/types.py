@@ -1,0 +1,220 @@
+"""Strawberry object types of the public API (../shared/api/schema.graphql)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TypeAlias
+
+import strawberry
+
+from core.errors import UserError
+from core.models import TweetRecord, UserRecord
+from resolvers import tweets as tweet_resolvers
+from resolvers import users as user_resolvers
+from resolvers.context import Context
+from resolvers.pagination import Page
+
+Info: TypeAlias = strawberry.Info[Context, None]
+
+
+def _datetime(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+@strawberry.interface(description="An object with an id, fetchable with Query.node.")
+class Node:
+    id: strawberry.ID
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type(name="UserError")
+class UserErrorType:
+    code: str = strawberry.field(
+        description="Machine-readable, SCREAMING_SNAKE_CASE, e.g. TOO_LONG, EMPTY, NOT_FOUND, "
+        "FORBIDDEN, HANDLE_TAKEN, INVALID_CREDENTIALS, SELF_FOLLOW, MEDIA_NOT_READY, RATE_LIMITED."
+    )
+    message: str = strawberry.field(description="Human-readable sentence.")
+    field: str | None = strawberry.field(description="Input field the error is about, or null.")
+
+    @classmethod
+    def of(cls, error: UserError) -> UserErrorType:
+        return cls(code=error.code, message=error.message, field=error.field)
+
+
+@strawberry.type
+class User(Node):
+    id: strawberry.ID
+    handle: str = strawberry.field(
+        description="Unique, case-insensitive, 1-15 chars of [A-Za-z0-9_]."
+    )
+    display_name: str
+    bio: str
+    created_at: datetime
+    user_id: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, record: UserRecord) -> User:
+        return cls(
+            id=strawberry.ID(str(record.id)),
+            handle=record.handle,
+            display_name=record.display_name,
+            bio=record.bio,
+            created_at=_datetime(record.created_at_ms),
+            user_id=record.id,
+        )
+
+    @strawberry.field
+    async def followers_count(self, info: Info) -> int:
+        return await info.context.loaders.followers_count.load(self.user_id)
+
+    @strawberry.field
+    async def following_count(self, info: Info) -> int:
+        return await info.context.loaders.following_count.load(self.user_id)
+
+    @strawberry.field
+    async def tweets_count(self, info: Info) -> int:
+        return await info.context.loaders.tweets_count.load(self.user_id)
+
+    @strawberry.field(description="False for anonymous viewers.")
+    async def viewer_follows(self, info: Info) -> bool:
+        return await user_resolvers.viewer_follows(info.context, self.user_id)
+
+    @strawberry.field
+    async def follows_viewer(self, info: Info) -> bool:
+        return await user_resolvers.follows_viewer(info.context, self.user_id)
+
+    @strawberry.field(description="Who follows this user, most recent first.")
+    async def followers(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> UserConnection:
+        page = await user_resolvers.followers(info.context, self.user_id, first, after)
+        return UserConnection.of(page)
+
+    @strawberry.field(description="Whom this user follows, most recent first.")
+    async def following(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> UserConnection:
+        page = await user_resolvers.following(info.context, self.user_id, first, after)
+        return UserConnection.of(page)
+
+    @strawberry.field(
+        description="User timeline: this user's tweets and retweets, newest first; "
+        "replies only when includeReplies."
+    )
+    async def tweets(
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        include_replies: bool | None = False,
+    ) -> TweetConnection:
+        page = await user_resolvers.tweets(
+            info.context, self.user_id, first, after, bool(include_replies)
+        )
+        return TweetConnection.of(page)
+
+    @strawberry.field(description="Tweets this user liked, most recently liked first.")
+    async def likes(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> TweetConnection:
+        page = await user_resolvers.likes(info.context, self.user_id, first, after)
+        return TweetConnection.of(page)
+
+
+@strawberry.type
+class UserEdge:
+    cursor: str
+    node: User
+
+
+@strawberry.type
+class UserConnection:
+    edges: list[UserEdge]
+    page_info: PageInfo
+
+    @classmethod
+    def of(cls, page: Page[UserRecord]) -> UserConnection:
+        return cls(
+            edges=[UserEdge(cursor=cursor, node=User.of(user)) for cursor, user in page.items],
+            page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor),
+        )
+
+
+@strawberry.type
+class Tweet(Node):
+    id: strawberry.ID
+    text: str = strawberry.field(
+        description="Text as stored; URLs the author wrote are replaced by their short links."
+    )
+    created_at: datetime
+    like_count: int
+    hashtags: list[str] = strawberry.field(
+        description="Lower-cased, without '#', in order of appearance."
+    )
+    conversation_id: strawberry.ID = strawberry.field(description="Id of the thread's root tweet.")
+    record: strawberry.Private[TweetRecord]
+
+    @classmethod
+    def of(cls, record: TweetRecord) -> Tweet:
+        return cls(
+            id=strawberry.ID(str(record.id)),
+            text=record.text,
+            created_at=_datetime(record.created_at_ms),
+            like_count=record.like_count,
+            hashtags=list(record.hashtags),
+            conversation_id=strawberry.ID(str(record.thread_root_id)),
+            record=record,
+        )
+
+    @strawberry.field
+    async def author(self, info: Info) -> User:
+        user = await info.context.loaders.users.load(self.record.author_id)
+        if user is None:  # an author is never deleted; a missing one is a broken store
+            raise LookupError(f"author {self.record.author_id} of tweet {self.record.id} missing")
+        return User.of(user)
+
+    @strawberry.field(description="Canonical URL of this tweet.")
+    async def url(self, info: Info) -> str:
+        user = await info.context.loaders.users.load(self.record.author_id)
+        handle = user.handle if user else "i"
+        return f"{info.context.services.public_url}/{handle}/status/{self.record.id}"
+
+    @strawberry.field(description="Users mentioned with @handle that exist.")
+    async def mentions(self, info: Info) -> list[User]:
+        return [User.of(u) for u in await tweet_resolvers.mentions(info.context, self.record)]
+
+    @strawberry.field
+    async def viewer_has_liked(self, info: Info) -> bool:
+        return await tweet_resolvers.viewer_has_liked(info.context, self.record.id)
+
+
+@strawberry.type
+class TweetEdge:
+    cursor: str
+    node: Tweet
+
+
+@strawberry.type
+class TweetConnection:
+    edges: list[TweetEdge]
+    page_info: PageInfo
+
+    @classmethod
+    def of(cls, page: Page[TweetRecord]) -> TweetConnection:
+        return cls(
+            edges=[TweetEdge(cursor=cursor, node=Tweet.of(t)) for cursor, t in page.items],
+            page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor),
+        )
+
+
+def node_of(record: TweetRecord | UserRecord | None) -> Node | None:
+    if isinstance(record, TweetRecord):
+        return Tweet.of(record)
+    if isinstance(record, UserRecord):
+        return User.of(record)
+    return None

@@ -1,0 +1,1 @@
+"""Home timelines: the timeline cache (port and adapters) and the timeline service."""

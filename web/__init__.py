@@ -1,0 +1,1 @@
+"""HTTP: the GraphQL view, health routes and error middleware on aiohttp."""

@@ -1,0 +1,66 @@
+"""Routes and middleware: /graphql, health checks, and JSON errors everywhere."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from strawberry.schema import BaseSchema
+
+from core.services import Services
+from web.view import ChirpGraphQLView, error_response
+
+log = logging.getLogger("chirp.http")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+READY_TIMEOUT_SECONDS = 2.0
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """HTTP errors as JSON; an unexpected exception is logged and never shown to the client."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return error_response(exc.status, exc.reason)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "Internal server error.", "INTERNAL_SERVER_ERROR")
+
+
+def add_routes(app: web.Application, schema: BaseSchema, services: Callable[[], Services]) -> None:
+    view = ChirpGraphQLView(schema, services)
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def readyz(_: web.Request) -> web.Response:
+        stores = services().stores
+        checks: dict[str, str] = {}
+        for name, ping in (("graph", stores.graph.ping), ("tweets", stores.tweets.ping)):
+            try:
+                await asyncio.wait_for(ping(), READY_TIMEOUT_SECONDS)
+                checks[name] = "ok"
+            except Exception as exc:  # any failure means not ready
+                log.warning("readiness: %s is down: %s", name, exc)
+                checks[name] = f"down: {type(exc).__name__}"
+        ready = all(v == "ok" for v in checks.values())
+        return web.json_response(
+            {"status": "ok" if ready else "unavailable", "backends": checks},
+            status=200 if ready else 503,
+        )
+
+    async def root(_: web.Request) -> web.Response:
+        raise web.HTTPFound("/graphql")
+
+    app.router.add_route("GET", "/graphql", view)
+    app.router.add_route("POST", "/graphql", view)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/", root)

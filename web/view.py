@@ -1,0 +1,92 @@
+"""The GraphQL endpoint: strawberry's aiohttp view with Chirp's context and errors.
+
+Every refusal at the HTTP level (malformed JSON, wrong content type, a body
+over the limit, a mutation over GET) is a JSON body in GraphQL's error shape
+with ``extensions.code``, never a bare text page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from aiohttp import web
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from strawberry.aiohttp.views import GraphQLView
+from strawberry.http import GraphQLRequestData
+from strawberry.http.parse_content_type import parse_content_type
+from strawberry.schema import BaseSchema
+
+from core.services import Services
+from resolvers.context import Context
+
+HTTP_CODES = {
+    400: "BAD_REQUEST",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
+JSON_TYPES = {"application/json", "application/graphql-response+json"}
+
+
+def error_response(status: int, message: str, code: str | None = None) -> web.Response:
+    body = {
+        "errors": [
+            {
+                "message": message,
+                "extensions": {"code": code or HTTP_CODES.get(status, "BAD_REQUEST")},
+            }
+        ]
+    }
+    return web.Response(body=orjson.dumps(body), status=status, content_type="application/json")
+
+
+class ChirpGraphQLView(GraphQLView[Context, None]):
+    def __init__(self, schema: BaseSchema, services: Callable[[], Services]) -> None:
+        super().__init__(schema=schema, graphql_ide="graphiql", allow_queries_via_get=True)
+        self.services = services  # read per request: the stores open after routes are set
+
+    async def get_context(self, request: web.Request, response: Any) -> Context:
+        return Context.for_request(
+            self.services(),
+            request.headers.get("Authorization"),
+            request.headers.get("Idempotency-Key"),
+        )
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)
+
+    def create_response(self, response_data: Any, sub_response: web.Response) -> web.Response:
+        sub_response.body = orjson.dumps(response_data)
+        sub_response.content_type = "application/json"
+        return sub_response
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        if request.method == "POST":
+            content_type, _ = parse_content_type(request.content_type or "")
+            if content_type not in JSON_TYPES:
+                raise HTTPException(
+                    415, "Send GraphQL requests with Content-Type: application/json."
+                )
+        try:
+            return await super().parse_http_body(request)
+        except (AttributeError, TypeError):
+            raise HTTPException(
+                400, "The request body must be a JSON object with a `query` string."
+            ) from None
+
+    async def __call__(self, request: web.Request) -> web.StreamResponse:
+        try:
+            return await self.run(request=request)
+        except HTTPException as exc:
+            return error_response(exc.status_code, exc.reason)
+        except web.HTTPRequestEntityTooLarge:
+            limit = request.app._client_max_size
+            return error_response(413, f"The request body is over the {limit} byte limit.")
