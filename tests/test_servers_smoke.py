@@ -202,6 +202,24 @@ def test_start_timeout_kills_process_group_and_reports_log_tail() -> None:
     _assert_stopped(server)
 
 
+def test_port_taken_after_pick_is_retried(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    taken = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    taken_port = int(taken.getsockname()[1])
+    picks = iter([taken_port])
+    real_free_port = servers.free_port
+    monkeypatch.setattr(servers, "free_port", lambda: next(picks, None) or real_free_port())
+    try:
+        with start_redis() as server:
+            assert server.port != taken_port
+            assert server.is_running()
+    finally:
+        taken.close()
+
+
 def test_stop_is_idempotent_and_context_manager_stops() -> None:
     with start_redis() as server:
         assert server.is_running()

@@ -1,0 +1,37 @@
+# Every target does its own set-up: a fresh machine needs only python3 (3.11+).
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+
+.PHONY: run test lint format schema clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+## run: serve Chirp on http://127.0.0.1:8000 on the embedded default (data in ./data)
+run: $(VENV)/.installed
+	$(PY) app.py
+
+## test: the whole test suite (installs what it needs first)
+test: $(VENV)/.installed
+	$(PY) -m pytest
+
+## lint: ruff (lint + format check) and mypy
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+## schema: rewrite schema.graphql from the code
+schema: $(VENV)/.installed
+	$(PY) -c 'import schema; open("schema.graphql", "w").write(schema.export_sdl())'
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

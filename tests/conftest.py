@@ -1,0 +1,122 @@
+"""Shared fixtures: settings in a temporary data folder, the app, a GraphQL client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Awaitable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from argon2 import PasswordHasher
+
+from app import Overrides, create_app
+from core.security import Passwords
+from core.settings import Settings
+
+# argon2 at its cheapest: the tests check behaviour, not hashing cost.
+FAST_PASSWORDS = Passwords(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+SECRET = "test-secret-key-of-at-least-32-characters!!"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", secret_key=SECRET, public_url="https://chirp.test")
+
+
+class GraphQLClient:
+    """Posts GraphQL documents to /graphql the way an app would."""
+
+    def __init__(self, client: TestClient[Any, Any]) -> None:
+        self.http = client
+
+    async def raw(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        sent = {"Content-Type": "application/json", **(headers or {})}
+        if token:
+            sent["Authorization"] = f"Bearer {token}"
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=sent
+        )
+        assert response.status == 200, await response.text()
+        body: dict[str, Any] = await response.json()
+        return body
+
+    async def ok(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """The data of a request that must have no top-level errors."""
+        body = await self.raw(query, variables, token, headers)
+        assert "errors" not in body, body["errors"]
+        data: dict[str, Any] = body["data"]
+        return data
+
+    async def error_code(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> str:
+        """The extensions.code of the first top-level error (the request must fail)."""
+        body = await self.raw(query, variables, token)
+        assert body.get("errors"), body
+        code: str = body["errors"][0]["extensions"]["code"]
+        return code
+
+    async def sign_up(self, handle: str, password: str = "correct horse") -> tuple[str, str]:
+        """Sign a user up; returns (token, user id)."""
+        data = await self.ok(
+            """mutation($input: SignUpInput!) {
+                 signUp(input: $input) { token user { id } errors { code message field } }
+               }""",
+            {"input": {"handle": handle, "password": password}},
+        )
+        payload = data["signUp"]
+        assert payload["errors"] == [], payload["errors"]
+        return payload["token"], payload["user"]["id"]
+
+    async def tweet(self, token: str, text: str) -> str:
+        data = await self.ok(
+            "mutation($t: String!) { createTweet(input: {text: $t}) { tweet { id } errors { code } } }",
+            {"t": text},
+            token,
+        )
+        assert data["createTweet"]["errors"] == []
+        tweet_id: str = data["createTweet"]["tweet"]["id"]
+        return tweet_id
+
+    async def follow(self, token: str, user_id: str) -> None:
+        data = await self.ok(
+            "mutation($id: ID!) { followUser(userId: $id) { user { id } errors { code } } }",
+            {"id": user_id},
+            token,
+        )
+        assert data["followUser"]["errors"] == []
+
+
+AppFactory = Callable[..., Awaitable[GraphQLClient]]
+
+
+@pytest.fixture
+async def make_client(
+    aiohttp_client: Callable[..., Awaitable[TestClient[Any, Any]]], settings: Settings
+) -> AsyncIterator[AppFactory]:
+    async def make(overrides: Overrides | None = None, **changes: Any) -> GraphQLClient:
+        chosen = overrides or Overrides()
+        chosen.passwords = chosen.passwords or FAST_PASSWORDS
+        app = create_app(settings.replace(**changes), chosen)
+        return GraphQLClient(await aiohttp_client(app))
+
+    yield make
+
+
+@pytest.fixture
+async def gql(make_client: AppFactory) -> GraphQLClient:
+    """A client of a fresh app on the embedded default."""
+    return await make_client()

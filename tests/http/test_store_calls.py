@@ -1,0 +1,93 @@
+"""A timeline page costs a constant number of store calls, not one per tweet or followee."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app import Overrides
+from core.services import Stores
+from docstore.sqlite import SqliteTweetStore
+from graph.sqlite import SqliteSocialGraph
+from tests.conftest import AppFactory, GraphQLClient
+from timeline.memory import MemoryTimelineCache
+
+PAGE = """query($first: Int) {
+  homeTimeline(first: $first) {
+    edges { cursor node {
+      id text createdAt likeCount viewerHasLiked url hashtags mentions { handle }
+      author { id handle displayName followersCount followingCount tweetsCount viewerFollows followsViewer }
+    } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+
+
+class Counting:
+    """Wraps an adapter; counts every coroutine method call by name."""
+
+    def __init__(self, inner: Any, calls: Counter[str], prefix: str) -> None:
+        self._inner = inner
+        self._calls = calls
+        self._prefix = prefix
+
+    def __getattr__(self, name: str) -> Any:
+        target = getattr(self._inner, name)
+        if not callable(target):
+            return target
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            self._calls[f"{self._prefix}.{name}"] += 1
+            return await target(*args, **kwargs)
+
+        return call
+
+
+@pytest.fixture
+async def counted(tmp_path: Path, make_client: AppFactory) -> AsyncIterator[tuple[GraphQLClient, Counter[str]]]:
+    graph = SqliteSocialGraph(tmp_path / "g.sqlite3")
+    tweets = SqliteTweetStore(tmp_path / "t.sqlite3")
+    await graph.open()
+    await tweets.open()
+    calls: Counter[str] = Counter()
+    stores = Stores(
+        graph=Counting(graph, calls, "graph"),  # type: ignore[arg-type]
+        tweets=Counting(tweets, calls, "tweets"),  # type: ignore[arg-type]
+        timelines=MemoryTimelineCache(),
+    )
+    client = await make_client(Overrides(stores=stores))
+    yield client, calls
+    await graph.close()
+    await tweets.close()
+
+
+async def calls_for_page(gql: GraphQLClient, calls: Counter[str], token: str, first: int) -> tuple[int, Counter[str]]:
+    calls.clear()
+    data = await gql.ok(PAGE, {"first": first}, token)
+    return len(data["homeTimeline"]["edges"]), Counter(calls)
+
+
+async def test_home_page_store_calls_do_not_grow_with_page_size_or_followees(
+    counted: tuple[GraphQLClient, Counter[str]],
+) -> None:
+    gql, calls = counted
+    reader, _ = await gql.sign_up("reader")
+    authors = []
+    for i in range(12):
+        token, user_id = await gql.sign_up(f"author{i}")
+        authors.append(token)
+        await gql.follow(reader, user_id)
+        await gql.tweet(token, f"hello @reader #t{i} from {i}")
+        await gql.tweet(token, f"again from {i}")
+
+    small_n, small = await calls_for_page(gql, calls, reader, 3)
+    large_n, large = await calls_for_page(gql, calls, reader, 24)
+    assert (small_n, large_n) == (3, 24)
+    assert small == large, (small, large)
+    # one call per store method at most: never one per tweet or per followee
+    assert max(large.values()) == 1, large
+    assert sum(large.values()) <= 10, large
