@@ -34,7 +34,8 @@ def _strip_controls(text: str, keep_newlines: bool) -> str:
 
 def clean_text(text: str, keep_newlines: bool = True) -> str:
     """NFC-normalise, drop control characters (newline optionally kept), trim."""
-    return _strip_controls(unicodedata.normalize("NFC", text), keep_newlines).strip()
+    # controls go first, so characters they separated can compose
+    return unicodedata.normalize("NFC", _strip_controls(text, keep_newlines)).strip()
 
 
 @dataclass(frozen=True)
