@@ -8,29 +8,56 @@ every setting.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
+import sqlite3
 import sys
+import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from typing import Protocol
+from urllib.parse import urlsplit, urlunsplit
 
 from aiohttp import web
+from redis.asyncio import Redis
 
 from core.ids import SnowflakeGenerator
 from core.security import Passwords, Tokens, load_or_create_secret
 from core.services import Services, Stores, build_services
 from core.settings import Settings, SettingsError, add_arguments, environment_help, load_settings
+from docstore.mongo import UNAVAILABLE_ERRORS as MONGO_UNAVAILABLE
+from docstore.mongo import MongoTweetStore
+from docstore.mongo import connect as mongo_connect
 from docstore.sqlite import SqliteTweetStore
+from graph.neo4j import UNAVAILABLE_ERRORS as NEO4J_UNAVAILABLE
+from graph.neo4j import Neo4jSocialGraph
+from graph.neo4j import connect as neo4j_connect
 from graph.sqlite import SqliteSocialGraph
 from schema import build_schema
 from timeline.memory import MemoryTimelineCache
+from timeline.redis import UNAVAILABLE_ERRORS as REDIS_UNAVAILABLE
+from timeline.redis import RedisTimelineCache
 from web.routes import add_routes, error_middleware
 
 log = logging.getLogger("chirp")
 
 MAX_BODY_BYTES = 1024 * 1024
+# A backend raising one of these mid-request is SERVICE_UNAVAILABLE to the client.
+UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
+    sqlite3.OperationalError,
+    *NEO4J_UNAVAILABLE,
+    *MONGO_UNAVAILABLE,
+    *REDIS_UNAVAILABLE,
+)
 
 SERVICES_KEY = web.AppKey("services", Services)
 SETTINGS_KEY = web.AppKey("settings", Settings)
+
+
+class Adapter(Protocol):
+    async def open(self) -> None: ...
+
+    async def close(self) -> None: ...
 
 
 @dataclass
@@ -41,27 +68,100 @@ class Overrides:
     passwords: Passwords | None = None
 
 
+class BackendStartError(RuntimeError):
+    """A configured backend did not answer within the start-up timeout."""
+
+
+async def open_with_retries(name: str, where: str, adapter: Adapter, within: float) -> None:
+    """Open an adapter, retrying with backoff for ``within`` seconds; log lines name the backend."""
+    deadline = time.monotonic() + within
+    delay = 0.25
+    while True:
+        try:
+            await adapter.open()
+        except Exception as exc:
+            if time.monotonic() + delay > deadline:
+                await adapter.close()
+                raise BackendStartError(
+                    f"{name}: {where} did not answer within {within:g} s: {type(exc).__name__}: {exc}"
+                ) from exc
+            log.warning(
+                "%s: %s not reachable yet (%s); retrying in %.2g s", name, where, exc, delay
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+        else:
+            log.info("%s: %s", name, where)
+            return
+
+
+def choose_adapters(settings: Settings) -> dict[str, tuple[str, Adapter]]:
+    """Per store, the adapter its settings select and a description for the logs."""
+    graph: tuple[str, Adapter]
+    tweets: tuple[str, Adapter]
+    timelines: tuple[str, Adapter]
+    if settings.neo4j_uri:
+        driver = neo4j_connect(settings.neo4j_uri, settings.neo4j_user, settings.neo4j_password)
+        graph = (
+            f"Neo4j at {settings.neo4j_uri} (database {settings.neo4j_database})",
+            Neo4jSocialGraph(driver, settings.neo4j_database),
+        )
+    else:
+        path = settings.data_dir / "graph.sqlite3"
+        graph = (f"embedded SQLite at {path}", SqliteSocialGraph(path))
+    if settings.mongodb_uri:
+        client = mongo_connect(settings.mongodb_uri)
+        tweets = (
+            f"MongoDB at {redact(settings.mongodb_uri)} (database {settings.mongodb_db})",
+            MongoTweetStore(client, settings.mongodb_db),
+        )
+    else:
+        path = settings.data_dir / "tweets.sqlite3"
+        tweets = (f"embedded SQLite at {path}", SqliteTweetStore(path))
+    if settings.redis_url:
+        timelines = (
+            f"Redis at {redact(settings.redis_url)}",
+            RedisTimelineCache(Redis.from_url(settings.redis_url, socket_timeout=5)),
+        )
+    else:
+        timelines = ("in-process cache", MemoryTimelineCache())
+    return {"graph": graph, "tweets": tweets, "timelines": timelines}
+
+
+def redact(url: str) -> str:
+    """A URL without its password, for logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 async def open_stores(settings: Settings) -> Stores:
-    """Open the store each setting selects (this stage: the embedded ones)."""
-    graph = SqliteSocialGraph(settings.data_dir / "graph.sqlite3")
-    tweets = SqliteTweetStore(settings.data_dir / "tweets.sqlite3")
-    await graph.open()
+    """Open the store each setting selects, each with start-up retries."""
+    chosen = choose_adapters(settings)
+    opened: list[Adapter] = []
     try:
-        await tweets.open()
+        for name, (where, adapter) in chosen.items():
+            await open_with_retries(name, where, adapter, settings.startup_timeout_seconds)
+            opened.append(adapter)
     except BaseException:
-        await graph.close()
+        for adapter in reversed(opened):
+            await adapter.close()
         raise
-    log.info("graph: embedded SQLite at %s", graph.db.path)
-    log.info("tweets: embedded SQLite at %s", tweets.db.path)
-    log.info("timeline cache: in-process")
-    return Stores(graph=graph, tweets=tweets, timelines=MemoryTimelineCache())
+    return Stores(
+        graph=chosen["graph"][1],  # type: ignore[arg-type]
+        tweets=chosen["tweets"][1],  # type: ignore[arg-type]
+        timelines=chosen["timelines"][1],  # type: ignore[arg-type]
+        descriptions={name: where for name, (where, _) in chosen.items()},
+    )
 
 
 def create_app(settings: Settings, overrides: Overrides | None = None) -> web.Application:
     overrides = overrides or Overrides()
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[error_middleware])
     app[SETTINGS_KEY] = settings
-    add_routes(app, build_schema(), lambda: app[SERVICES_KEY])
+    add_routes(app, build_schema(UNAVAILABLE_ERRORS), lambda: app[SERVICES_KEY])
 
     async def services_ctx(app: web.Application) -> AsyncIterator[None]:
         stores = overrides.stores or await open_stores(settings)
@@ -108,14 +208,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     log.info("Chirp starting on http://%s:%s/graphql", settings.host, settings.port)
-    web.run_app(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        print=None,
-        access_log=None,
-        shutdown_timeout=10,
-    )
+    try:
+        web.run_app(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            print=None,
+            access_log=None,
+            shutdown_timeout=10,
+        )
+    except BackendStartError as exc:
+        log.error("cannot start: %s", exc)
+        return 1
     log.info("Chirp stopped")
     return 0
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
 from core.errors import UserError, UserErrors
 from core.ids import SnowflakeGenerator, id_timestamp_ms
@@ -38,6 +38,15 @@ class Stores:
     graph: SocialGraph
     tweets: TweetStore
     timelines: TimelineCache
+    descriptions: dict[str, str] = field(default_factory=dict)  # for logs and /readyz
+
+    def pings(self) -> dict[str, Callable[[], Awaitable[None]]]:
+        """Per backend, a call that raises when it cannot answer."""
+        return {
+            "graph": self.graph.ping,
+            "tweets": self.tweets.ping,
+            "timelines": self.timelines.ping,
+        }
 
     async def close(self) -> None:
         await self.timelines.close()

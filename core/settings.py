@@ -38,6 +38,13 @@ def _worker_id(raw: str) -> int:
     return value
 
 
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if not value > 0:
+        raise ValueError(f"must be a positive number, got {raw!r}")
+    return value
+
+
 def _log_level(raw: str) -> str:
     value = raw.upper()
     if value not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
@@ -67,6 +74,14 @@ class Settings:
     secret_key: str = ""
     token_ttl_seconds: int = 30 * 24 * 3600
     log_level: str = "INFO"
+    startup_timeout_seconds: float = 30.0
+    neo4j_uri: str = ""
+    neo4j_user: str = "neo4j"
+    neo4j_password: str = ""
+    neo4j_database: str = "neo4j"
+    mongodb_uri: str = ""
+    mongodb_db: str = "chirp"
+    redis_url: str = ""
 
     @property
     def base_url(self) -> str:
@@ -74,6 +89,8 @@ class Settings:
         if self.public_url:
             return self.public_url.rstrip("/")
         host = "127.0.0.1" if self.host in {"0.0.0.0", "::", ""} else self.host
+        if ":" in host:  # an IPv6 address goes in brackets in a URL
+            host = f"[{host}]"
         return f"http://{host}:{self.port}"
 
     def replace(self, **changes: Any) -> Settings:
@@ -130,6 +147,45 @@ OPTIONS: tuple[Option, ...] = (
         "Log level: DEBUG, INFO, WARNING or ERROR.",
         "--log-level",
         "LEVEL",
+    ),
+    Option(
+        "startup_timeout_seconds",
+        "CHIRP_STARTUP_TIMEOUT",
+        _positive_float,
+        "How long start-up keeps retrying a backend that does not answer yet, in seconds.",
+        "--startup-timeout",
+        "SECONDS",
+    ),
+    Option(
+        "neo4j_uri",
+        "NEO4J_URI",
+        str,
+        "Neo4j for the social graph, e.g. neo4j://host:7687. Unset: embedded SQLite.",
+        "--neo4j-uri",
+        "URI",
+    ),
+    Option("neo4j_user", "NEO4J_USER", str, "Neo4j user name.", "--neo4j-user", "USER"),
+    Option("neo4j_password", "NEO4J_PASSWORD", str, "Neo4j password (environment only)."),
+    Option(
+        "neo4j_database", "NEO4J_DATABASE", str, "Neo4j database name.", "--neo4j-database", "NAME"
+    ),
+    Option(
+        "mongodb_uri",
+        "MONGODB_URI",
+        str,
+        "MongoDB (a replica set or mongos) for tweets and likes, e.g. "
+        "mongodb://host:27017/?replicaSet=rs0. Unset: embedded SQLite.",
+        "--mongodb-uri",
+        "URI",
+    ),
+    Option("mongodb_db", "MONGODB_DB", str, "MongoDB database name.", "--mongodb-db", "NAME"),
+    Option(
+        "redis_url",
+        "REDIS_URL",
+        str,
+        "Redis for the timeline cache, e.g. redis://host:6379/0. Unset: in-process cache.",
+        "--redis-url",
+        "URL",
     ),
 )
 

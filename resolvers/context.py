@@ -101,8 +101,14 @@ class Context:
                     auth_error = str(exc)
         return cls(services, viewer_id, auth_error, idempotency_key)
 
-    def require_viewer(self) -> int:
-        """The signed-in user's id, or an UNAUTHENTICATED error."""
+    async def require_viewer(self) -> int:
+        """The signed-in user's id, or an UNAUTHENTICATED error.
+
+        A well-signed token is not enough: its account must exist (a data
+        folder reset under an unchanged signing key leaves such tokens around).
+        """
         if self.viewer_id is None:
             raise Unauthenticated(self.auth_error) if self.auth_error else Unauthenticated()
+        if await self.loaders.users.load(self.viewer_id) is None:
+            raise Unauthenticated("The account this token was issued for does not exist.")
         return self.viewer_id

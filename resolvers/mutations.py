@@ -23,26 +23,26 @@ async def log_in(ctx: Context, handle: str, password: str) -> tuple[str, UserRec
 
 
 async def update_profile(ctx: Context, display_name: str | None, bio: str | None) -> UserRecord:
-    return await ctx.services.accounts.update_profile(ctx.require_viewer(), display_name, bio)
+    return await ctx.services.accounts.update_profile(await ctx.require_viewer(), display_name, bio)
 
 
 async def follow_user(ctx: Context, raw_user_id: str) -> UserRecord:
-    viewer_id = ctx.require_viewer()
+    viewer_id = await ctx.require_viewer()
     return await ctx.services.social.follow(viewer_id, mutation_id(raw_user_id, "userId"))
 
 
 async def unfollow_user(ctx: Context, raw_user_id: str) -> UserRecord:
-    viewer_id = ctx.require_viewer()
+    viewer_id = await ctx.require_viewer()
     return await ctx.services.social.unfollow(viewer_id, mutation_id(raw_user_id, "userId"))
 
 
 async def create_tweet(ctx: Context, text: str) -> TweetRecord:
-    viewer_id = ctx.require_viewer()
+    viewer_id = await ctx.require_viewer()
     return await ctx.services.tweets.create(viewer_id, text, ctx.idempotency_key)
 
 
 async def delete_tweet(ctx: Context, raw_id: str) -> int:
-    viewer_id = ctx.require_viewer()
+    viewer_id = await ctx.require_viewer()
     deleted = await ctx.services.tweets.delete(viewer_id, mutation_id(raw_id, "id"))
     return deleted.id
 
@@ -57,7 +57,7 @@ async def _fresh_tweet(ctx: Context, tweet_id: int) -> TweetRecord:
 
 
 async def like_tweet(ctx: Context, raw_tweet_id: str) -> TweetRecord:
-    viewer_id = ctx.require_viewer()
+    viewer_id = await ctx.require_viewer()
     tweet_id = mutation_id(raw_tweet_id, "tweetId")
     await ctx.services.tweets.like(viewer_id, tweet_id)
     ctx.loaders.viewer_liked.prime(tweet_id, True, force=True)
@@ -65,7 +65,7 @@ async def like_tweet(ctx: Context, raw_tweet_id: str) -> TweetRecord:
 
 
 async def unlike_tweet(ctx: Context, raw_tweet_id: str) -> TweetRecord:
-    viewer_id = ctx.require_viewer()
+    viewer_id = await ctx.require_viewer()
     tweet_id = mutation_id(raw_tweet_id, "tweetId")
     await ctx.services.tweets.unlike(viewer_id, tweet_id)
     ctx.loaders.viewer_liked.prime(tweet_id, False, force=True)

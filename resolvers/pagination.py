@@ -14,6 +14,7 @@ T = TypeVar("T")
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+MAX_INT64 = (1 << 63) - 1
 
 
 def page_size(first: int | None) -> int:
@@ -49,7 +50,7 @@ def decode_cursor(kind: str, cursor: str | None, parts: int = 1) -> tuple[int, .
     if (
         head != kind
         or len(values) != parts
-        or not all(v.isdigit() and len(v) <= 19 for v in values)
+        or not all(v.isascii() and v.isdigit() and int(v) <= MAX_INT64 for v in values)
     ):
         raise invalid
     return tuple(int(v) for v in values)

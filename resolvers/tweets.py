@@ -26,7 +26,7 @@ async def node(ctx: Context, raw_id: str) -> TweetRecord | UserRecord | None:
 
 
 async def home_timeline(ctx: Context, first: int | None, after: str | None) -> Page[TweetRecord]:
-    viewer_id = ctx.require_viewer()
+    viewer_id = await ctx.require_viewer()
     limit = page_size(first)
     before = decode_cursor("t", after)
     rows = await ctx.services.timelines.home(viewer_id, limit + 1, before[0] if before else None)

@@ -16,7 +16,7 @@ async def user_by_handle(ctx: Context, handle: str) -> UserRecord | None:
 
 
 async def me(ctx: Context) -> UserRecord | None:
-    return await ctx.loaders.users.load(ctx.require_viewer())
+    return await ctx.loaders.users.load(await ctx.require_viewer())
 
 
 async def _edge_page(ctx: Context, edges: list[FollowEdge], limit: int) -> Page[UserRecord]:

@@ -6,15 +6,16 @@ import sqlite3
 from pathlib import Path
 
 from strawberry.extensions import (
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 
 from schema.errors import ChirpSchema
+from schema.limits import NoEmptySelections, depth_limit_rule
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.types import Tweet, User
@@ -28,7 +29,11 @@ SDL_PATH = Path(__file__).resolve().parent.parent / "schema.graphql"
 def build_schema(
     unavailable_errors: tuple[type[BaseException], ...] = (sqlite3.OperationalError,),
 ) -> ChirpSchema:
-    """The API schema, with limits and the parse/validation caches."""
+    """The API schema, with limits and the parse/validation caches.
+
+    ``unavailable_errors``: exceptions meaning a backend is unreachable; they
+    reach the client as SERVICE_UNAVAILABLE.
+    """
     return ChirpSchema(
         query=Query,
         mutation=Mutation,
@@ -36,7 +41,7 @@ def build_schema(
         extensions=[
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             ParserCache,
-            lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+            lambda: AddValidationRules([NoEmptySelections, depth_limit_rule(MAX_DEPTH)]),
             lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
             ValidationCache,
         ],

@@ -25,8 +25,6 @@ def _code_without_exception(error: GraphQLError) -> str:
     message = error.message
     if message.startswith("Syntax Error"):
         return "GRAPHQL_PARSE_FAILED"
-    if "exceeds maximum operation depth" in message:
-        return "QUERY_TOO_DEEP"
     if "aliases found" in message:
         return "TOO_MANY_ALIASES"
     if "token limit" in message.lower() or ("tokens" in message and "exceed" in message):

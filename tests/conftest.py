@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Awaitable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -106,14 +106,14 @@ AppFactory = Callable[..., Awaitable[GraphQLClient]]
 @pytest.fixture
 async def make_client(
     aiohttp_client: Callable[..., Awaitable[TestClient[Any, Any]]], settings: Settings
-) -> AsyncIterator[AppFactory]:
+) -> AppFactory:
     async def make(overrides: Overrides | None = None, **changes: Any) -> GraphQLClient:
         chosen = overrides or Overrides()
         chosen.passwords = chosen.passwords or FAST_PASSWORDS
         app = create_app(settings.replace(**changes), chosen)
         return GraphQLClient(await aiohttp_client(app))
 
-    yield make
+    return make
 
 
 @pytest.fixture

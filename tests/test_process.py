@@ -34,7 +34,11 @@ def chirp(data_dir: Path, port: int, stop_signal: int = signal.SIGTERM) -> Itera
     env = {**os.environ, "CHIRP_DATA_DIR": str(data_dir), "CHIRP_PORT": str(port)}
     env.pop("CHIRP_SECRET_KEY", None)
     proc = subprocess.Popen(
-        [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        [sys.executable, "app.py"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -62,11 +66,15 @@ def chirp(data_dir: Path, port: int, stop_signal: int = signal.SIGTERM) -> Itera
         assert "Chirp stopped" in output, output
 
 
-async def post(base: str, query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> Any:
+async def post(
+    base: str, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+) -> Any:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     async with (
         aiohttp.ClientSession() as session,
-        session.post(f"{base}/graphql", json={"query": query, "variables": variables or {}}, headers=headers) as response,
+        session.post(
+            f"{base}/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        ) as response,
     ):
         # the server listens only once its stores are open: no retry needed
         assert response.status == 200, await response.text()
@@ -86,16 +94,23 @@ async def test_data_survives_a_restart(tmp_path: Path, stop_signal: int) -> None
             'mutation { signUp(input: {handle: "alice", password: "correct horse"}) { token user { id } } }',
         )
         token = signed["signUp"]["token"]
-        created = await post(base, 'mutation { createTweet(input: {text: "still here"}) { tweet { id } } }', token=token)
+        created = await post(
+            base,
+            'mutation { createTweet(input: {text: "still here"}) { tweet { id } } }',
+            token=token,
+        )
         tweet_id = created["createTweet"]["tweet"]["id"]
 
     with chirp(data_dir, port) as base:
         # the signing key was kept in the data folder: the old token still works
-        me = await post(base, "{ me { handle tweets { edges { node { id text } } } } }", token=token)
+        me = await post(
+            base, "{ me { handle tweets { edges { node { id text } } } } }", token=token
+        )
         assert me["me"]["handle"] == "alice"
         assert me["me"]["tweets"]["edges"] == [{"node": {"id": tweet_id, "text": "still here"}}]
         login = await post(
-            base, 'mutation { logIn(input: {handle: "ALICE", password: "correct horse"}) { token errors { code } } }'
+            base,
+            'mutation { logIn(input: {handle: "ALICE", password: "correct horse"}) { token errors { code } } }',
         )
         assert login["logIn"]["errors"] == []
     assert (data_dir / "secret.key").stat().st_mode & 0o777 == 0o600
@@ -103,7 +118,12 @@ async def test_data_survives_a_restart(tmp_path: Path, stop_signal: int) -> None
 
 def test_help_documents_every_setting() -> None:
     result = subprocess.run(
-        [sys.executable, "app.py", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=30, check=True
+        [sys.executable, "app.py", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
     )
     for option in OPTIONS:
         assert option.env in result.stdout
@@ -113,7 +133,12 @@ def test_help_documents_every_setting() -> None:
 
 def test_a_bad_setting_is_refused_with_a_message() -> None:
     result = subprocess.run(
-        [sys.executable, "app.py", "--port", "99999"], cwd=ROOT, capture_output=True, text=True, timeout=30
+        [sys.executable, "app.py", "--port", "99999"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert result.returncode == 2
-    assert "--port" in result.stderr and "65535" in result.stderr
+    assert "--port" in result.stderr
+    assert "65535" in result.stderr

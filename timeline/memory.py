@@ -59,5 +59,11 @@ class MemoryTimelineCache:
     async def drop(self, user_id: int) -> None:
         self._timelines.pop(user_id, None)
 
+    async def open(self) -> None:
+        """Nothing to connect to."""
+
+    async def ping(self) -> None:
+        """Always answers: it lives in this process."""
+
     async def close(self) -> None:
         self._timelines.clear()

@@ -42,17 +42,21 @@ def add_routes(app: web.Application, schema: BaseSchema, services: Callable[[], 
 
     async def readyz(_: web.Request) -> web.Response:
         stores = services().stores
-        checks: dict[str, str] = {}
-        for name, ping in (("graph", stores.graph.ping), ("tweets", stores.tweets.ping)):
-            try:
-                await asyncio.wait_for(ping(), READY_TIMEOUT_SECONDS)
-                checks[name] = "ok"
-            except Exception as exc:  # any failure means not ready
-                log.warning("readiness: %s is down: %s", name, exc)
-                checks[name] = f"down: {type(exc).__name__}"
-        ready = all(v == "ok" for v in checks.values())
+        pings = stores.pings()
+        results = await asyncio.gather(
+            *(asyncio.wait_for(ping(), READY_TIMEOUT_SECONDS) for ping in pings.values()),
+            return_exceptions=True,
+        )
+        backends: dict[str, dict[str, str]] = {}
+        for name, result in zip(pings, results, strict=True):
+            status = {"backend": stores.descriptions.get(name, name), "status": "ok"}
+            if isinstance(result, BaseException):
+                log.warning("readiness: %s is down: %r", name, result)
+                status.update(status="down", error=type(result).__name__)
+            backends[name] = status
+        ready = all(b["status"] == "ok" for b in backends.values())
         return web.json_response(
-            {"status": "ok" if ready else "unavailable", "backends": checks},
+            {"status": "ok" if ready else "unavailable", "backends": backends},
             status=200 if ready else 503,
         )
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 from aiohttp import web
-from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from cross_web import AiohttpHTTPRequestAdapter, AsyncHTTPRequestAdapter, HTTPException
 from strawberry.aiohttp.views import GraphQLView
 from strawberry.http import GraphQLRequestData
 from strawberry.http.parse_content_type import parse_content_type
@@ -28,7 +28,7 @@ HTTP_CODES = {
     413: "PAYLOAD_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
 }
-JSON_TYPES = {"application/json", "application/graphql-response+json"}
+JSON_TYPE = "application/json"
 
 
 def error_response(status: int, message: str, code: str | None = None) -> web.Response:
@@ -43,7 +43,18 @@ def error_response(status: int, message: str, code: str | None = None) -> web.Re
     return web.Response(body=orjson.dumps(body), status=status, content_type="application/json")
 
 
+class RequestAdapter(AiohttpHTTPRequestAdapter):
+    """Media types are case-insensitive: hand strawberry the lower-cased one."""
+
+    @property
+    def content_type(self) -> str | None:
+        value = super().content_type
+        return value.lower() if value else value
+
+
 class ChirpGraphQLView(GraphQLView[Context, None]):
+    request_adapter_class = RequestAdapter
+
     def __init__(self, schema: BaseSchema, services: Callable[[], Services]) -> None:
         super().__init__(schema=schema, graphql_ide="graphiql", allow_queries_via_get=True)
         self.services = services  # read per request: the stores open after routes are set
@@ -71,7 +82,7 @@ class ChirpGraphQLView(GraphQLView[Context, None]):
     ) -> GraphQLRequestData | list[GraphQLRequestData]:
         if request.method == "POST":
             content_type, _ = parse_content_type(request.content_type or "")
-            if content_type not in JSON_TYPES:
+            if content_type.lower() != JSON_TYPE:
                 raise HTTPException(
                     415, "Send GraphQL requests with Content-Type: application/json."
                 )
@@ -82,10 +93,23 @@ class ChirpGraphQLView(GraphQLView[Context, None]):
                 400, "The request body must be a JSON object with a `query` string."
             ) from None
 
+    def parse_query_params(self, params: Any) -> dict[str, Any]:
+        try:
+            return super().parse_query_params(params)
+        except HTTPException as exc:
+            raise HTTPException(
+                400, "`variables` and `extensions` in the query string must be JSON objects."
+            ) from exc
+
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         try:
             return await self.run(request=request)
         except HTTPException as exc:
+            if exc.status_code == 400 and exc.reason.endswith("not allowed when using GET"):
+                # GraphQL over HTTP: an operation GET may not carry is 405, naming POST
+                response = error_response(405, exc.reason + "; send it with POST.")
+                response.headers["Allow"] = "POST"
+                return response
             return error_response(exc.status_code, exc.reason)
         except web.HTTPRequestEntityTooLarge:
             limit = request.app._client_max_size

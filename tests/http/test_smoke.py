@@ -10,5 +10,10 @@ async def test_sign_up_tweet_and_read_home(gql: GraphQLClient) -> None:
     )
     nodes = [e["node"] for e in data["homeTimeline"]["edges"]]
     assert nodes == [
-        {"id": tweet_id, "text": "hello #World", "hashtags": ["world"], "author": {"id": user_id, "handle": "alice"}}
+        {
+            "id": tweet_id,
+            "text": "hello #World",
+            "hashtags": ["world"],
+            "author": {"id": user_id, "handle": "alice"},
+        }
     ]

@@ -17,13 +17,17 @@ FOLLOW = "mutation($id: ID!) { followUser(userId: $id) { user { handle followers
 UNFOLLOW = "mutation($id: ID!) { unfollowUser(userId: $id) { user { handle followersCount viewerFollows } errors { code field } } }"
 
 
-async def user(gql: GraphQLClient, handle: str, token: str | None = None, **args: Any) -> dict[str, Any]:
+async def user(
+    gql: GraphQLClient, handle: str, token: str | None = None, **args: Any
+) -> dict[str, Any]:
     data = await gql.ok(USER, {"h": handle, **args}, token)
     found: dict[str, Any] = data["user"]
     return found
 
 
-async def test_follow_returns_the_followed_user_and_updates_counts_both_ways(gql: GraphQLClient) -> None:
+async def test_follow_returns_the_followed_user_and_updates_counts_both_ways(
+    gql: GraphQLClient,
+) -> None:
     alice, _ = await gql.sign_up("alice")
     _, bob_id = await gql.sign_up("bob")
     data = await gql.ok(FOLLOW, {"id": bob_id}, alice)
@@ -65,7 +69,9 @@ async def test_following_yourself_is_a_self_follow_error(gql: GraphQLClient) -> 
 async def test_following_an_unknown_user_is_not_found(gql: GraphQLClient) -> None:
     alice, _ = await gql.sign_up("alice")
     data = await gql.ok(FOLLOW, {"id": "123456789012345678"}, alice)
-    assert data["followUser"]["errors"] == [{"code": "NOT_FOUND", "message": "No such user.", "field": "userId"}]
+    assert data["followUser"]["errors"] == [
+        {"code": "NOT_FOUND", "message": "No such user.", "field": "userId"}
+    ]
 
 
 async def test_viewer_flags_depend_on_who_asks(gql: GraphQLClient) -> None:
@@ -99,7 +105,9 @@ async def test_follower_lists_page_newest_first_without_gaps_or_repeats(gql: Gra
     assert seen == list(reversed(fans))
 
 
-async def test_user_lookup_by_handle_is_case_insensitive_and_accepts_an_at(gql: GraphQLClient) -> None:
+async def test_user_lookup_by_handle_is_case_insensitive_and_accepts_an_at(
+    gql: GraphQLClient,
+) -> None:
     await gql.sign_up("CamelCase")
     for asked in ("camelcase", "CAMELCASE", "@CamelCase"):
         assert (await user(gql, asked))["handle"] == "CamelCase"

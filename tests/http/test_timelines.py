@@ -18,7 +18,9 @@ USER_TWEETS = """query($h: String!, $first: Int, $after: String) {
 }"""
 
 
-async def all_pages(gql: GraphQLClient, query: str, path: list[str], token: str | None = None, **args: Any) -> list[str]:
+async def all_pages(
+    gql: GraphQLClient, query: str, path: list[str], token: str | None = None, **args: Any
+) -> list[str]:
     texts: list[str] = []
     after = None
     while True:
@@ -73,7 +75,11 @@ async def test_unfollow_and_delete_take_tweets_out_of_home(gql: GraphQLClient) -
     gone = await gql.tweet(bob, "deleted")
     await gql.ok("mutation($id: ID!) { deleteTweet(id: $id) { deletedId } }", {"id": gone}, bob)
     assert await all_pages(gql, HOME, ["homeTimeline"], alice) == ["kept"]
-    await gql.ok("mutation($id: ID!) { unfollowUser(userId: $id) { errors { code } } }", {"id": bob_id}, alice)
+    await gql.ok(
+        "mutation($id: ID!) { unfollowUser(userId: $id) { errors { code } } }",
+        {"id": bob_id},
+        alice,
+    )
     assert await all_pages(gql, HOME, ["homeTimeline"], alice) == []
     assert keep
 

@@ -19,13 +19,17 @@ UNLIKE = "mutation($id: ID!) { unlikeTweet(tweetId: $id) { tweet { id likeCount 
 DELETE = "mutation($id: ID!) { deleteTweet(id: $id) { deletedId errors { code message field } } }"
 
 
-async def create(gql: GraphQLClient, token: str, text: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+async def create(
+    gql: GraphQLClient, token: str, text: str, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
     data = await gql.ok(CREATE, {"t": text}, token, headers)
     payload: dict[str, Any] = data["createTweet"]
     return payload
 
 
-async def test_a_new_tweet_carries_its_author_time_url_tags_and_mentions(gql: GraphQLClient) -> None:
+async def test_a_new_tweet_carries_its_author_time_url_tags_and_mentions(
+    gql: GraphQLClient,
+) -> None:
     alice, _ = await gql.sign_up("alice")
     await gql.sign_up("Bob")
     payload = await create(gql, alice, "  Hi @bob and @ghost, see #Chirp #chirp #GraphQL\n")
@@ -43,7 +47,11 @@ async def test_a_new_tweet_carries_its_author_time_url_tags_and_mentions(gql: Gr
 
 async def test_text_is_checked_and_a_refused_tweet_is_not_stored(gql: GraphQLClient) -> None:
     alice, _ = await gql.sign_up("alice")
-    cases = {" \n\t ": "EMPTY", "x" * 281: "TOO_LONG", "https://example.com/" + "a" * 300 + " " + "y" * 257: "TOO_LONG"}
+    cases = {
+        " \n\t ": "EMPTY",
+        "x" * 281: "TOO_LONG",
+        "https://example.com/" + "a" * 300 + " " + "y" * 257: "TOO_LONG",
+    }
     for text, code in cases.items():
         payload = await create(gql, alice, text)
         assert payload["tweet"] is None
@@ -61,12 +69,16 @@ async def test_control_characters_are_stripped_and_text_is_nfc(gql: GraphQLClien
     assert payload["tweet"]["text"] == "caf\u00e9 line\nnext"
 
 
-async def test_a_retry_with_the_same_idempotency_key_returns_the_first_tweet(gql: GraphQLClient) -> None:
+async def test_a_retry_with_the_same_idempotency_key_returns_the_first_tweet(
+    gql: GraphQLClient,
+) -> None:
     alice, _ = await gql.sign_up("alice")
     headers = {"Idempotency-Key": "retry-1"}
     first, second = [await create(gql, alice, "only once", headers) for _ in range(2)]
     assert first["tweet"]["id"] == second["tweet"]["id"]
-    concurrent = await asyncio.gather(*(create(gql, alice, "only once", headers) for _ in range(10)))
+    concurrent = await asyncio.gather(
+        *(create(gql, alice, "only once", headers) for _ in range(10))
+    )
     assert {p["tweet"]["id"] for p in concurrent} == {first["tweet"]["id"]}
     data = await gql.ok('{ user(handle: "alice") { tweetsCount } }')
     assert data["user"]["tweetsCount"] == 1
@@ -139,7 +151,10 @@ async def test_likes_are_idempotent_and_counted_exactly(gql: GraphQLClient) -> N
 async def test_liking_a_missing_tweet_is_not_found(gql: GraphQLClient) -> None:
     alice, _ = await gql.sign_up("alice")
     data = await gql.ok(LIKE, {"id": "123456789012"}, alice)
-    assert data["likeTweet"] == {"tweet": None, "errors": [{"code": "NOT_FOUND", "field": "tweetId"}]}
+    assert data["likeTweet"] == {
+        "tweet": None,
+        "errors": [{"code": "NOT_FOUND", "field": "tweetId"}],
+    }
 
 
 async def test_user_likes_lists_liked_tweets_most_recent_like_first(gql: GraphQLClient) -> None:

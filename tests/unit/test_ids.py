@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 from datetime import UTC, datetime
 
@@ -49,7 +50,7 @@ def sequence_of(snowflake: int) -> int:
 
 
 def assert_strictly_increasing(ids: list[int]) -> None:
-    for earlier, later in zip(ids, ids[1:], strict=False):
+    for earlier, later in itertools.pairwise(ids):
         assert earlier < later, f"{later} issued after {earlier}"
 
 

@@ -1,0 +1,332 @@
+"""The production tweet store: MongoDB through pymongo's async API.
+
+Collections (database from MONGODB_DB, default ``chirp``)::
+
+    tweets            {_id: int64 snowflake, author_id: int64, text, created_at: date,
+                       like_count, retweet_count, reply_count, in_reply_to_id,
+                       conversation_id, quote_of_id, retweet_of_id, hashtags: [str]}
+    likes             {_id: "<user_id>:<tweet_id>", user_id: int64, tweet_id: int64,
+                       like_id: int64, created_at: date}
+    idempotency_keys  {_id: "<user_id>:<key>", fingerprint, tweet_id: int64, created_at: date}
+
+A like's ``_id`` is its (user, tweet) key, so a like exists once whatever the
+concurrency; the like and the ``$inc`` of the tweet's counter happen in one
+transaction, so counters stay exact. Tweets are written with majority write
+concern. Indexes and sharding are set up by ``python app.py admin init``
+(``init_database`` below), not at start-up: on a sharded cluster that is an
+operator's decision, and it is safe to run again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from bson.int64 import Int64
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel, WriteConcern
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import ConnectionFailure, DuplicateKeyError, OperationFailure
+
+from core.models import IdempotencyKey, LikeEdge, TweetRecord
+from docstore.port import IDEMPOTENCY_TTL_MS, IdempotencyConflictError
+
+log = logging.getLogger("chirp.mongo")
+
+T = TypeVar("T")
+Doc = dict[str, Any]
+
+# Driver errors that mean "MongoDB is unreachable right now" (AutoReconnect,
+# NetworkTimeout and ServerSelectionTimeoutError are all ConnectionFailures).
+UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (ConnectionFailure,)
+
+MAJORITY = WriteConcern("majority")
+
+INDEXES: dict[str, list[IndexModel]] = {
+    "tweets": [
+        # user timelines and home-timeline pulls: newest tweets of given authors
+        IndexModel([("author_id", ASCENDING), ("_id", DESCENDING)], name="author_newest"),
+    ],
+    "likes": [
+        IndexModel([("user_id", ASCENDING), ("like_id", DESCENDING)], name="user_newest"),
+        IndexModel([("tweet_id", ASCENDING)], name="tweet"),
+    ],
+    "idempotency_keys": [
+        IndexModel(
+            [("created_at", ASCENDING)],
+            name="expire_after_a_day",
+            expireAfterSeconds=IDEMPOTENCY_TTL_MS // 1000,
+        ),
+    ],
+}
+# Shard keys on a sharded cluster: hashed snowflake ids spread writes evenly
+# instead of hot-spotting the shard that holds the newest range.
+SHARD_KEYS: dict[str, Doc] = {"tweets": {"_id": "hashed"}, "likes": {"_id": "hashed"}}
+
+
+def _ms(value: datetime) -> int:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return int(value.timestamp() * 1000)
+
+
+def _date(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def _opt(value: int | None) -> Int64 | None:
+    return None if value is None else Int64(value)
+
+
+def _doc(tweet: TweetRecord) -> Doc:
+    return {
+        "_id": Int64(tweet.id),
+        "author_id": Int64(tweet.author_id),
+        "text": tweet.text,
+        "created_at": _date(tweet.created_at_ms),
+        "like_count": tweet.like_count,
+        "retweet_count": tweet.retweet_count,
+        "reply_count": tweet.reply_count,
+        "in_reply_to_id": _opt(tweet.in_reply_to_id),
+        "conversation_id": _opt(tweet.conversation_id),
+        "quote_of_id": _opt(tweet.quote_of_id),
+        "retweet_of_id": _opt(tweet.retweet_of_id),
+        "hashtags": list(tweet.hashtags),
+    }
+
+
+def _tweet(doc: Doc) -> TweetRecord:
+    return TweetRecord(
+        id=int(doc["_id"]),
+        author_id=int(doc["author_id"]),
+        text=doc["text"],
+        created_at_ms=_ms(doc["created_at"]),
+        like_count=doc.get("like_count", 0),
+        retweet_count=doc.get("retweet_count", 0),
+        reply_count=doc.get("reply_count", 0),
+        in_reply_to_id=doc.get("in_reply_to_id"),
+        conversation_id=doc.get("conversation_id"),
+        quote_of_id=doc.get("quote_of_id"),
+        retweet_of_id=doc.get("retweet_of_id"),
+        hashtags=tuple(doc.get("hashtags", ())),
+    )
+
+
+def like_key(user_id: int, tweet_id: int) -> str:
+    return f"{user_id}:{tweet_id}"
+
+
+def connect(uri: str) -> AsyncMongoClient[Doc]:
+    """A client that gives up on an unreachable server in seconds, not the default 30."""
+    return AsyncMongoClient(
+        uri, serverSelectionTimeoutMS=5000, connectTimeoutMS=5000, tz_aware=True
+    )
+
+
+class MongoTweetStore:
+    def __init__(self, client: AsyncMongoClient[Doc], database: str = "chirp") -> None:
+        self.client = client
+        self.db: AsyncDatabase[Doc] = client.get_database(database, write_concern=MAJORITY)
+        self.tweets = self.db["tweets"]
+        self.likes = self.db["likes"]
+        self.keys = self.db["idempotency_keys"]
+
+    async def open(self) -> None:
+        """Check the server answers and supports transactions (a replica set or mongos)."""
+        await self.db.command("ping")
+        try:
+            await self._transaction(
+                lambda session: self.tweets.find_one({"_id": 0}, session=session)
+            )
+        except OperationFailure as exc:
+            raise RuntimeError(
+                "MongoDB refused a transaction: Chirp needs a replica set or a sharded "
+                f"cluster, not a standalone server ({exc})"
+            ) from exc
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    async def ping(self) -> None:
+        await self.db.command("ping")
+
+    async def _transaction(self, work: Callable[[AsyncClientSession], Awaitable[T]]) -> T:
+        """Run ``work`` in a transaction, retried by the driver on transient errors."""
+        async with self.client.start_session() as session:
+            return await session.with_transaction(work, write_concern=MAJORITY)
+
+    async def insert_tweet(
+        self, tweet: TweetRecord, idempotency: IdempotencyKey | None = None
+    ) -> tuple[TweetRecord | None, bool]:
+        if idempotency is None:
+            await self.tweets.insert_one(_doc(tweet))
+            return tweet, True
+        key = f"{idempotency.user_id}:{idempotency.key}"
+
+        async def work(session: AsyncClientSession) -> tuple[TweetRecord | None, bool]:
+            seen = await self.keys.find_one({"_id": key}, session=session)
+            fresh = (
+                seen is not None
+                and _ms(seen["created_at"]) >= tweet.created_at_ms - IDEMPOTENCY_TTL_MS
+            )
+            if seen is not None and fresh:
+                if seen["fingerprint"] != idempotency.fingerprint:
+                    raise IdempotencyConflictError(idempotency.key)
+                first = await self.tweets.find_one({"_id": seen["tweet_id"]}, session=session)
+                return (_tweet(first) if first else None), False
+            await self.keys.replace_one(
+                {"_id": key},
+                {
+                    "fingerprint": idempotency.fingerprint,
+                    "tweet_id": Int64(tweet.id),
+                    "created_at": _date(tweet.created_at_ms),
+                },
+                upsert=True,
+                session=session,
+            )
+            await self.tweets.insert_one(_doc(tweet), session=session)
+            return tweet, True
+
+        for _ in range(3):
+            try:
+                return await self._transaction(work)
+            except DuplicateKeyError:
+                continue  # a concurrent retry claimed the key first: read what it stored
+        return await self._transaction(work)
+
+    async def get_tweets(self, ids: Sequence[int]) -> dict[int, TweetRecord]:
+        if not ids:
+            return {}
+        cursor = self.tweets.find({"_id": {"$in": [Int64(i) for i in set(ids)]}})
+        return {int(doc["_id"]): _tweet(doc) async for doc in cursor}
+
+    async def delete_tweet(self, tweet_id: int) -> TweetRecord | None:
+        doc = await self.tweets.find_one_and_delete({"_id": Int64(tweet_id)})
+        if doc is None:
+            return None
+        # Likes go after the tweet (a viral tweet's likes are too many for one
+        # transaction); a like left by a crash here is skipped at read time.
+        await self.likes.delete_many({"tweet_id": Int64(tweet_id)})
+        return _tweet(doc)
+
+    async def tweets_by_authors(
+        self,
+        author_ids: Sequence[int],
+        limit: int,
+        before_id: int | None = None,
+        include_replies: bool = True,
+    ) -> list[TweetRecord]:
+        if not author_ids or limit <= 0:
+            return []
+        query: Doc = {"author_id": {"$in": [Int64(a) for a in set(author_ids)]}}
+        if before_id is not None:
+            query["_id"] = {"$lt": Int64(before_id)}
+        if not include_replies:
+            query["in_reply_to_id"] = None
+        cursor = self.tweets.find(query).sort("_id", DESCENDING).limit(limit)
+        return [_tweet(doc) async for doc in cursor]
+
+    async def count_by_authors(self, author_ids: Sequence[int]) -> dict[int, int]:
+        if not author_ids:
+            return {}
+        counts = dict.fromkeys(author_ids, 0)
+        cursor = await self.tweets.aggregate(
+            [
+                {"$match": {"author_id": {"$in": [Int64(a) for a in set(author_ids)]}}},
+                {"$group": {"_id": "$author_id", "n": {"$sum": 1}}},
+            ]
+        )
+        async for row in cursor:
+            counts[int(row["_id"])] = int(row["n"])
+        return counts
+
+    async def like(self, user_id: int, tweet_id: int, like_id: int) -> bool | None:
+        async def work(session: AsyncClientSession) -> bool | None:
+            if (
+                await self.tweets.find_one({"_id": Int64(tweet_id)}, {"_id": 1}, session=session)
+                is None
+            ):
+                return None
+            await self.likes.insert_one(
+                {
+                    "_id": like_key(user_id, tweet_id),
+                    "user_id": Int64(user_id),
+                    "tweet_id": Int64(tweet_id),
+                    "like_id": Int64(like_id),
+                    "created_at": datetime.now(UTC),
+                },
+                session=session,
+            )
+            await self.tweets.update_one(
+                {"_id": Int64(tweet_id)}, {"$inc": {"like_count": 1}}, session=session
+            )
+            return True
+
+        try:
+            return await self._transaction(work)
+        except DuplicateKeyError:
+            return False  # liked already; the transaction rolled back, the count is unchanged
+
+    async def unlike(self, user_id: int, tweet_id: int) -> bool | None:
+        async def work(session: AsyncClientSession) -> bool | None:
+            if (
+                await self.tweets.find_one({"_id": Int64(tweet_id)}, {"_id": 1}, session=session)
+                is None
+            ):
+                return None
+            removed = await self.likes.delete_one(
+                {"_id": like_key(user_id, tweet_id)}, session=session
+            )
+            if removed.deleted_count:
+                await self.tweets.update_one(
+                    {"_id": Int64(tweet_id), "like_count": {"$gt": 0}},
+                    {"$inc": {"like_count": -1}},
+                    session=session,
+                )
+            return bool(removed.deleted_count)
+
+        return await self._transaction(work)
+
+    async def liked_tweet_ids(self, user_id: int, tweet_ids: Sequence[int]) -> set[int]:
+        if not tweet_ids:
+            return set()
+        keys = [like_key(user_id, t) for t in set(tweet_ids)]
+        cursor = self.likes.find({"_id": {"$in": keys}}, {"tweet_id": 1})
+        return {int(doc["tweet_id"]) async for doc in cursor}
+
+    async def likes_by_user(
+        self, user_id: int, limit: int, before_like_id: int | None = None
+    ) -> list[LikeEdge]:
+        query: Doc = {"user_id": Int64(user_id)}
+        if before_like_id is not None:
+            query["like_id"] = {"$lt": Int64(before_like_id)}
+        cursor = self.likes.find(query, {"like_id": 1, "tweet_id": 1}).sort("like_id", DESCENDING)
+        return [LikeEdge(int(d["like_id"]), int(d["tweet_id"])) async for d in cursor.limit(limit)]
+
+
+async def init_database(client: AsyncMongoClient[Doc], database: str) -> list[str]:
+    """Create every index and, on a sharded cluster, shard the collections. Idempotent.
+
+    Returns one line per action, for the admin command to print.
+    """
+    db = client[database]
+    done: list[str] = []
+    for collection, indexes in INDEXES.items():
+        names = await db[collection].create_indexes(indexes)
+        done.append(f"{database}.{collection}: indexes {', '.join(names)}")
+    hello = await client.admin.command("hello")
+    if hello.get("msg") != "isdbgrid":
+        done.append("not a sharded cluster (no mongos): collections left unsharded")
+        return done
+    for collection, key in SHARD_KEYS.items():
+        namespace = f"{database}.{collection}"
+        try:
+            await client.admin.command("shardCollection", namespace, key=key)
+            done.append(f"{namespace}: sharded on {key}")
+        except OperationFailure as exc:
+            if exc.code != 23 and "already" not in str(exc).lower():  # 23: AlreadyInitialized
+                raise
+            done.append(f"{namespace}: already sharded")
+    return done

@@ -1,0 +1,91 @@
+"""Port contract fixtures: every adapter of a port runs the same behavioural tests.
+
+Each port has a table of factories, adapter name -> factory. A factory takes
+the pytest request (for ``tmp_path`` or a session fixture that starts a real
+server) and returns an async context manager yielding a fresh, EMPTY, open
+adapter, which it closes on exit. Adding an adapter is one entry, e.g.::
+
+    GRAPH_FACTORIES["neo4j"] = neo4j_graph   # uses request.getfixturevalue("neo4j")
+
+and every test in ``test_graph_contract.py`` then runs against it too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+from docstore.port import TweetStore
+from docstore.sqlite import SqliteTweetStore
+from graph.port import SocialGraph
+from graph.sqlite import SqliteSocialGraph
+from timeline.memory import MemoryTimelineCache
+from timeline.port import TimelineCache
+
+P = TypeVar("P")
+Factory = Callable[[pytest.FixtureRequest], AbstractAsyncContextManager[P]]
+
+
+def _tmp_path(request: pytest.FixtureRequest) -> Path:
+    path: Path = request.getfixturevalue("tmp_path")
+    return path
+
+
+@asynccontextmanager
+async def sqlite_graph(request: pytest.FixtureRequest) -> AsyncIterator[SocialGraph]:
+    graph = SqliteSocialGraph(_tmp_path(request) / "graph.sqlite3")
+    await graph.open()
+    try:
+        yield graph
+    finally:
+        await graph.close()
+
+
+@asynccontextmanager
+async def sqlite_tweet_store(request: pytest.FixtureRequest) -> AsyncIterator[TweetStore]:
+    store = SqliteTweetStore(_tmp_path(request) / "tweets.sqlite3")
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+@asynccontextmanager
+async def memory_timeline_cache(request: pytest.FixtureRequest) -> AsyncIterator[TimelineCache]:
+    cache = MemoryTimelineCache()
+    await cache.open()
+    try:
+        yield cache
+    finally:
+        await cache.close()
+
+
+GRAPH_FACTORIES: dict[str, Factory[SocialGraph]] = {"sqlite": sqlite_graph}
+TWEET_STORE_FACTORIES: dict[str, Factory[TweetStore]] = {"sqlite": sqlite_tweet_store}
+TIMELINE_CACHE_FACTORIES: dict[str, Factory[TimelineCache]] = {"memory": memory_timeline_cache}
+
+
+@pytest.fixture(params=sorted(GRAPH_FACTORIES))
+async def graph(request: pytest.FixtureRequest) -> AsyncIterator[SocialGraph]:
+    """A fresh, empty social graph of each adapter in turn."""
+    async with GRAPH_FACTORIES[request.param](request) as adapter:
+        yield adapter
+
+
+@pytest.fixture(params=sorted(TWEET_STORE_FACTORIES))
+async def tweet_store(request: pytest.FixtureRequest) -> AsyncIterator[TweetStore]:
+    """A fresh, empty tweet store of each adapter in turn."""
+    async with TWEET_STORE_FACTORIES[request.param](request) as adapter:
+        yield adapter
+
+
+@pytest.fixture(params=sorted(TIMELINE_CACHE_FACTORIES))
+async def timeline_cache(request: pytest.FixtureRequest) -> AsyncIterator[TimelineCache]:
+    """A fresh, empty timeline cache of each adapter in turn."""
+    async with TIMELINE_CACHE_FACTORIES[request.param](request) as adapter:
+        yield adapter
