@@ -2,8 +2,9 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint format schema clean
+.PHONY: run test lint format schema clean redis-server
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,9 +16,15 @@ $(VENV)/.installed: pyproject.toml
 run: $(VENV)/.installed
 	$(PY) app.py
 
-## test: the whole test suite (installs what it needs first)
-test: $(VENV)/.installed
+## test: the whole test suite (installs what it needs first, redis-server included)
+test: $(VENV)/.installed redis-server
 	$(PY) -m pytest
+
+# The test session starts redis-server itself; Debian's package provides it.
+redis-server:
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  echo "installing redis-server (apt)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq redis-server; }
 
 ## lint: ruff (lint + format check) and mypy
 lint: $(VENV)/.installed

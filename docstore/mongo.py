@@ -114,6 +114,10 @@ def _tweet(doc: Doc) -> TweetRecord:
     )
 
 
+class _NoSuchTweet(Exception):
+    """Raised inside a transaction to roll it back when the tweet does not exist."""
+
+
 def like_key(user_id: int, tweet_id: int) -> str:
     return f"{user_id}:{tweet_id}"
 
@@ -138,7 +142,7 @@ class MongoTweetStore:
         await self.db.command("ping")
         try:
             await self._transaction(
-                lambda session: self.tweets.find_one({"_id": 0}, session=session)
+                lambda session: self.keys.delete_one({"_id": "transaction-probe"}, session=session)
             )
         except OperationFailure as exc:
             raise RuntimeError(
@@ -165,36 +169,37 @@ class MongoTweetStore:
             return tweet, True
         key = f"{idempotency.user_id}:{idempotency.key}"
 
-        async def work(session: AsyncClientSession) -> tuple[TweetRecord | None, bool]:
-            seen = await self.keys.find_one({"_id": key}, session=session)
-            fresh = (
-                seen is not None
-                and _ms(seen["created_at"]) >= tweet.created_at_ms - IDEMPOTENCY_TTL_MS
-            )
-            if seen is not None and fresh:
-                if seen["fingerprint"] != idempotency.fingerprint:
-                    raise IdempotencyConflictError(idempotency.key)
-                first = await self.tweets.find_one({"_id": seen["tweet_id"]}, session=session)
-                return (_tweet(first) if first else None), False
-            await self.keys.replace_one(
-                {"_id": key},
+        async def claim_and_insert(session: AsyncClientSession) -> None:
+            # The key's _id is unique: of concurrent requests, one claims it and
+            # the others get DuplicateKeyError; key and tweet commit together.
+            await self.keys.insert_one(
                 {
+                    "_id": key,
                     "fingerprint": idempotency.fingerprint,
                     "tweet_id": Int64(tweet.id),
                     "created_at": _date(tweet.created_at_ms),
                 },
-                upsert=True,
                 session=session,
             )
             await self.tweets.insert_one(_doc(tweet), session=session)
-            return tweet, True
 
-        for _ in range(3):
+        for _ in range(5):
             try:
-                return await self._transaction(work)
+                await self._transaction(claim_and_insert)
+                return tweet, True
             except DuplicateKeyError:
-                continue  # a concurrent retry claimed the key first: read what it stored
-        return await self._transaction(work)
+                seen = await self.keys.find_one({"_id": key})
+            if seen is None:
+                continue  # expired and removed meanwhile: claim it again
+            if _ms(seen["created_at"]) < tweet.created_at_ms - IDEMPOTENCY_TTL_MS:
+                # older than a day (the TTL monitor has not run yet): a new request
+                await self.keys.delete_one({"_id": key, "created_at": seen["created_at"]})
+                continue
+            if seen["fingerprint"] != idempotency.fingerprint:
+                raise IdempotencyConflictError(idempotency.key)
+            first = await self.tweets.find_one({"_id": seen["tweet_id"]})
+            return (_tweet(first) if first else None), False
+        raise RuntimeError(f"idempotency key {key!r} kept changing hands")
 
     async def get_tweets(self, ids: Sequence[int]) -> dict[int, TweetRecord]:
         if not ids:
@@ -243,12 +248,7 @@ class MongoTweetStore:
         return counts
 
     async def like(self, user_id: int, tweet_id: int, like_id: int) -> bool | None:
-        async def work(session: AsyncClientSession) -> bool | None:
-            if (
-                await self.tweets.find_one({"_id": Int64(tweet_id)}, {"_id": 1}, session=session)
-                is None
-            ):
-                return None
+        async def work(session: AsyncClientSession) -> None:
             await self.likes.insert_one(
                 {
                     "_id": like_key(user_id, tweet_id),
@@ -259,35 +259,39 @@ class MongoTweetStore:
                 },
                 session=session,
             )
-            await self.tweets.update_one(
+            counted = await self.tweets.update_one(
                 {"_id": Int64(tweet_id)}, {"$inc": {"like_count": 1}}, session=session
             )
-            return True
+            if counted.matched_count == 0:
+                raise _NoSuchTweet  # rolls the like back
 
         try:
-            return await self._transaction(work)
+            await self._transaction(work)
         except DuplicateKeyError:
             return False  # liked already; the transaction rolled back, the count is unchanged
+        except _NoSuchTweet:
+            return None
+        return True
 
     async def unlike(self, user_id: int, tweet_id: int) -> bool | None:
-        async def work(session: AsyncClientSession) -> bool | None:
-            if (
-                await self.tweets.find_one({"_id": Int64(tweet_id)}, {"_id": 1}, session=session)
-                is None
-            ):
-                return None
+        async def work(session: AsyncClientSession) -> bool:
             removed = await self.likes.delete_one(
                 {"_id": like_key(user_id, tweet_id)}, session=session
             )
-            if removed.deleted_count:
-                await self.tweets.update_one(
-                    {"_id": Int64(tweet_id), "like_count": {"$gt": 0}},
-                    {"$inc": {"like_count": -1}},
-                    session=session,
-                )
+            # $inc by 0 when there was no like: still tells whether the tweet exists
+            counted = await self.tweets.update_one(
+                {"_id": Int64(tweet_id)},
+                {"$inc": {"like_count": -removed.deleted_count}},
+                session=session,
+            )
+            if counted.matched_count == 0:
+                raise _NoSuchTweet
             return bool(removed.deleted_count)
 
-        return await self._transaction(work)
+        try:
+            return await self._transaction(work)
+        except _NoSuchTweet:
+            return None
 
     async def liked_tweet_ids(self, user_id: int, tweet_ids: Sequence[int]) -> set[int]:
         if not tweet_ids:

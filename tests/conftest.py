@@ -14,6 +14,8 @@ from app import Overrides, create_app
 from core.security import Passwords
 from core.settings import Settings
 
+pytest_plugins = ["tests.backends"]
+
 # argon2 at its cheapest: the tests check behaviour, not hashing cost.
 FAST_PASSWORDS = Passwords(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 SECRET = "test-secret-key-of-at-least-32-characters!!"

@@ -18,13 +18,16 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from redis.asyncio import Redis
 
 from docstore.port import TweetStore
 from docstore.sqlite import SqliteTweetStore
 from graph.port import SocialGraph
 from graph.sqlite import SqliteSocialGraph
+from tests import backends
 from timeline.memory import MemoryTimelineCache
 from timeline.port import TimelineCache
+from timeline.redis import RedisTimelineCache
 
 P = TypeVar("P")
 Factory = Callable[[pytest.FixtureRequest], AbstractAsyncContextManager[P]]
@@ -65,9 +68,47 @@ async def memory_timeline_cache(request: pytest.FixtureRequest) -> AsyncIterator
         await cache.close()
 
 
-GRAPH_FACTORIES: dict[str, Factory[SocialGraph]] = {"sqlite": sqlite_graph}
-TWEET_STORE_FACTORIES: dict[str, Factory[TweetStore]] = {"sqlite": sqlite_tweet_store}
-TIMELINE_CACHE_FACTORIES: dict[str, Factory[TimelineCache]] = {"memory": memory_timeline_cache}
+@asynccontextmanager
+async def neo4j_graph(request: pytest.FixtureRequest) -> AsyncIterator[SocialGraph]:
+    graph = await backends.neo4j_graph(request.getfixturevalue("neo4j_target"))
+    try:
+        yield graph
+    finally:
+        await graph.close()
+
+
+@asynccontextmanager
+async def mongo_tweet_store(request: pytest.FixtureRequest) -> AsyncIterator[TweetStore]:
+    name = backends.fresh_mongo_db()
+    store = backends.mongo_store(request.getfixturevalue("mongo_target"), name)
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.client.drop_database(name)
+        await store.close()
+
+
+@asynccontextmanager
+async def redis_timeline_cache(request: pytest.FixtureRequest) -> AsyncIterator[TimelineCache]:
+    cache = RedisTimelineCache(Redis.from_url(request.getfixturevalue("redis_url")))
+    await cache.redis.flushdb()
+    try:
+        yield cache
+    finally:
+        await cache.redis.flushdb()
+        await cache.close()
+
+
+GRAPH_FACTORIES: dict[str, Factory[SocialGraph]] = {"sqlite": sqlite_graph, "neo4j": neo4j_graph}
+TWEET_STORE_FACTORIES: dict[str, Factory[TweetStore]] = {
+    "sqlite": sqlite_tweet_store,
+    "mongo": mongo_tweet_store,
+}
+TIMELINE_CACHE_FACTORIES: dict[str, Factory[TimelineCache]] = {
+    "memory": memory_timeline_cache,
+    "redis": redis_timeline_cache,
+}
 
 
 @pytest.fixture(params=sorted(GRAPH_FACTORIES))

@@ -1,0 +1,160 @@
+"""Real servers for the tests: started once per session, on free local ports.
+
+By default the session starts the servers of ../shared/BACKENDS.md: Debian's
+redis-server, ArcadeDB speaking Bolt for Neo4j, nx-27017 speaking the MongoDB
+wire protocol. To run the same tests against real servers instead, point
+these at THROWAWAY servers (the tests erase what they write):
+
+    CHIRP_TEST_NEO4J_URI, CHIRP_TEST_NEO4J_USER, CHIRP_TEST_NEO4J_PASSWORD,
+    CHIRP_TEST_NEO4J_DATABASE, CHIRP_TEST_MONGODB_URI, CHIRP_TEST_REDIS_URL
+
+A server that cannot start fails the tests that need it; nothing is skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import pytest
+from pymongo.asynchronous.client_session import AsyncClientSession
+from redis.asyncio import Redis
+
+from docstore.mongo import MongoTweetStore
+from docstore.mongo import connect as mongo_connect
+from graph.neo4j import Neo4jSocialGraph
+from graph.neo4j import connect as neo4j_connect
+from tests.servers import start_mongo_standin, start_neo4j_standin, start_redis
+from timeline.redis import RedisTimelineCache
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Neo4jTarget:
+    uri: str
+    user: str
+    password: str
+    database: str
+
+
+@pytest.fixture(scope="session")
+def neo4j_target() -> Iterator[Neo4jTarget]:
+    if uri := os.environ.get("CHIRP_TEST_NEO4J_URI"):
+        yield Neo4jTarget(
+            uri,
+            os.environ.get("CHIRP_TEST_NEO4J_USER", "neo4j"),
+            os.environ.get("CHIRP_TEST_NEO4J_PASSWORD", ""),
+            os.environ.get("CHIRP_TEST_NEO4J_DATABASE", "neo4j"),
+        )
+        return
+    server = start_neo4j_standin()
+    try:
+        yield Neo4jTarget(server.url, server.extra["user"], server.extra["password"], "neo4j")
+    finally:
+        server.stop()
+
+
+@dataclass(frozen=True)
+class MongoTarget:
+    uri: str
+    standin: bool  # nx-27017 rather than a real MongoDB
+
+
+@pytest.fixture(scope="session")
+def mongo_target() -> Iterator[MongoTarget]:
+    if uri := os.environ.get("CHIRP_TEST_MONGODB_URI"):
+        yield MongoTarget(uri, standin=False)
+        return
+    server = start_mongo_standin()
+    try:
+        yield MongoTarget(server.url, standin=True)
+    finally:
+        server.stop()
+
+
+class StandinMongoTweetStore(MongoTweetStore):
+    """MongoTweetStore with its transactions taken one at a time.
+
+    Test set-up for the nx-27017 stand-in only: it runs every session's
+    transaction as a savepoint on one SQLite connection, so two transactions
+    open at once corrupt each other ("no such savepoint"). Real MongoDB
+    isolates concurrent transactions; the production adapter runs them
+    concurrently, and so do the tests when CHIRP_TEST_MONGODB_URI is set.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._one_at_a_time = asyncio.Lock()
+
+    async def _transaction(self, work: Callable[[AsyncClientSession], Awaitable[T]]) -> T:
+        async with self._one_at_a_time:
+            return await super()._transaction(work)
+
+
+def mongo_store(target: MongoTarget, database: str) -> MongoTweetStore:
+    kind = StandinMongoTweetStore if target.standin else MongoTweetStore
+    return kind(mongo_connect(target.uri), database)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    if url := os.environ.get("CHIRP_TEST_REDIS_URL"):
+        yield url
+        return
+    server = start_redis()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+async def neo4j_graph(target: Neo4jTarget) -> Neo4jSocialGraph:
+    """An open graph adapter on an emptied database."""
+    graph = Neo4jSocialGraph(
+        neo4j_connect(target.uri, target.user, target.password), target.database
+    )
+    await graph.open()
+    await graph.driver.execute_query("MATCH (n) DETACH DELETE n", database_=target.database)
+    return graph
+
+
+@pytest.fixture
+async def neo4j_graph_empty(neo4j_target: Neo4jTarget) -> AsyncIterator[Neo4jSocialGraph]:
+    graph = await neo4j_graph(neo4j_target)
+    try:
+        yield graph
+    finally:
+        await graph.close()
+
+
+def fresh_mongo_db() -> str:
+    return f"chirp_test_{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+async def mongo_store_empty(mongo_target: MongoTarget) -> AsyncIterator[MongoTweetStore]:
+    """An open tweet store on a database of its own, dropped afterwards."""
+    name = fresh_mongo_db()
+    store = mongo_store(mongo_target, name)
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.client.drop_database(name)
+        await store.close()
+
+
+@pytest.fixture
+async def redis_cache_empty(redis_url: str) -> AsyncIterator[RedisTimelineCache]:
+    cache = RedisTimelineCache(Redis.from_url(redis_url))
+    await cache.redis.flushdb()
+    try:
+        yield cache
+    finally:
+        await cache.redis.flushdb()
+        await cache.close()
