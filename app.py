@@ -26,9 +26,10 @@ from core.security import Passwords, Tokens, load_or_create_secret
 from core.services import Services, Stores, build_services
 from core.settings import Settings, SettingsError, add_arguments, environment_help, load_settings
 from docstore.mongo import UNAVAILABLE_ERRORS as MONGO_UNAVAILABLE
-from docstore.mongo import MongoTweetStore
+from docstore.mongo import MongoTweetStore, init_database
 from docstore.mongo import connect as mongo_connect
 from docstore.sqlite import SqliteTweetStore
+from graph.neo4j import CONSTRAINTS as NEO4J_CONSTRAINTS
 from graph.neo4j import UNAVAILABLE_ERRORS as NEO4J_UNAVAILABLE
 from graph.neo4j import Neo4jSocialGraph
 from graph.neo4j import connect as neo4j_connect
@@ -189,24 +190,41 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python app.py",
         description="Chirp: a Twitter-style GraphQL API server. With no settings it runs on "
-        "the embedded default (no servers needed) and keeps its data in --data-dir.",
+        "the embedded default (no servers needed) and keeps its data in --data-dir. "
+        "Each of NEO4J_URI, MONGODB_URI and REDIS_URL switches its store to production.",
         epilog=environment_help(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_arguments(parser)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("serve", help="serve the API (the default)")
+    admin = commands.add_parser("admin", help="operator tasks")
+    admin_commands = admin.add_subparsers(dest="admin_command", metavar="TASK", required=True)
+    admin_commands.add_parser(
+        "init",
+        help="create the stores' constraints and indexes and, on a sharded MongoDB "
+        "cluster, shard the collections; safe to run again",
+    )
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+async def admin_init(settings: Settings) -> list[str]:
+    """Set up every configured store for production use; returns what was done."""
+    done: list[str] = []
+    stores = await open_stores(settings)  # opening creates tables and Neo4j constraints
     try:
-        settings = load_settings(args=args)
-    except SettingsError as exc:
-        parser.error(str(exc))
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+        for name, where in stores.descriptions.items():
+            done.append(f"{name}: {where}: ready")
+        if isinstance(stores.graph, Neo4jSocialGraph):
+            done += [f"graph: {statement}" for statement in NEO4J_CONSTRAINTS]
+        if isinstance(stores.tweets, MongoTweetStore):
+            done += await init_database(stores.tweets.client, settings.mongodb_db)
+    finally:
+        await stores.close()
+    return done
+
+
+def serve(settings: Settings) -> int:
     log.info("Chirp starting on http://%s:%s/graphql", settings.host, settings.port)
     try:
         web.run_app(
@@ -222,6 +240,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     log.info("Chirp stopped")
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(args=args)
+    except SettingsError as exc:
+        parser.error(str(exc))
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if args.command == "admin":
+        try:
+            for line in asyncio.run(admin_init(settings)):
+                print(line)
+        except BackendStartError as exc:
+            log.error("cannot run admin init: %s", exc)
+            return 1
+        return 0
+    return serve(settings)
 
 
 if __name__ == "__main__":

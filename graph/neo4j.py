@@ -54,7 +54,14 @@ def _user(row: dict[str, Any]) -> UserRecord:
 
 
 def connect(uri: str, user: str, password: str) -> AsyncDriver:
-    return AsyncGraphDatabase.driver(uri, auth=(user, password))
+    """A driver that gives up on an unreachable graph within seconds (default: 30 s of retries)."""
+    return AsyncGraphDatabase.driver(
+        uri,
+        auth=(user, password),
+        connection_timeout=5.0,
+        max_transaction_retry_time=5.0,
+        connection_acquisition_timeout=10.0,
+    )
 
 
 class Neo4jSocialGraph:
