@@ -56,5 +56,8 @@ def test_two_api_instances_sit_behind_the_load_balancer() -> None:
         assert f"server {name}:8000" in lb
     assert services["lb"]["depends_on"] == api
     for name in api:
-        assert services[name]["depends_on"]["admin-init"]["condition"] == "service_completed_successfully"
+        assert (
+            services[name]["depends_on"]["admin-init"]["condition"]
+            == "service_completed_successfully"
+        )
     assert chirp_services()["admin-init"]["command"] == ["python", "app.py", "admin", "init"]
