@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import sqlite3
 import sys
@@ -35,10 +36,15 @@ from graph.neo4j import Neo4jSocialGraph
 from graph.neo4j import connect as neo4j_connect
 from graph.sqlite import SqliteSocialGraph
 from schema import build_schema
+from timeline.engine import TimelineConfig
+from timeline.events import MemoryEventBus, RedisEventBus
 from timeline.memory import MemoryTimelineCache
+from timeline.queue import MemoryFanoutQueue
 from timeline.redis import UNAVAILABLE_ERRORS as REDIS_UNAVAILABLE
 from timeline.redis import RedisTimelineCache
-from web.routes import add_routes, error_middleware
+from timeline.redis_queue import RedisFanoutQueue
+from timeline.worker import FanoutWorker, consumer_name
+from web.routes import add_routes, add_worker_routes, error_middleware
 
 log = logging.getLogger("chirp")
 
@@ -100,7 +106,6 @@ def choose_adapters(settings: Settings) -> dict[str, tuple[str, Adapter]]:
     """Per store, the adapter its settings select and a description for the logs."""
     graph: tuple[str, Adapter]
     tweets: tuple[str, Adapter]
-    timelines: tuple[str, Adapter]
     if settings.neo4j_uri:
         driver = neo4j_connect(settings.neo4j_uri, settings.neo4j_user, settings.neo4j_password)
         graph = (
@@ -119,14 +124,27 @@ def choose_adapters(settings: Settings) -> dict[str, tuple[str, Adapter]]:
     else:
         path = settings.data_dir / "tweets.sqlite3"
         tweets = (f"embedded SQLite at {path}", SqliteTweetStore(path))
+    ttl = settings.active_days * 24 * 3600
     if settings.redis_url:
-        timelines = (
-            f"Redis at {redact(settings.redis_url)}",
-            RedisTimelineCache(Redis.from_url(settings.redis_url, socket_timeout=5)),
-        )
-    else:
-        timelines = ("in-process cache", MemoryTimelineCache())
-    return {"graph": graph, "tweets": tweets, "timelines": timelines}
+        where = f"Redis at {redact(settings.redis_url)}"
+
+        def redis_client() -> Redis:
+            return Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5)
+
+        return {
+            "graph": graph,
+            "tweets": tweets,
+            "timelines": (where, RedisTimelineCache(redis_client(), ttl, settings.fanout_batch)),
+            "queue": (f"fan-out queue: {where}", RedisFanoutQueue(redis_client())),
+            "events": (f"realtime events: {where}", RedisEventBus(redis_client())),
+        }
+    return {
+        "graph": graph,
+        "tweets": tweets,
+        "timelines": ("in-process cache", MemoryTimelineCache(ttl)),
+        "queue": ("in-process fan-out queue", MemoryFanoutQueue()),
+        "events": ("in-process realtime events", MemoryEventBus()),
+    }
 
 
 def redact(url: str) -> str:
@@ -154,8 +172,62 @@ async def open_stores(settings: Settings) -> Stores:
         graph=chosen["graph"][1],  # type: ignore[arg-type]
         tweets=chosen["tweets"][1],  # type: ignore[arg-type]
         timelines=chosen["timelines"][1],  # type: ignore[arg-type]
+        queue=chosen["queue"][1],  # type: ignore[arg-type]
+        events=chosen["events"][1],  # type: ignore[arg-type]
         descriptions={name: where for name, (where, _) in chosen.items()},
     )
+
+
+def timeline_config(settings: Settings) -> TimelineConfig:
+    return TimelineConfig(
+        strategy=settings.timeline_strategy,
+        celebrity_threshold=settings.celebrity_threshold,
+        cap=settings.timeline_cap,
+        batch=settings.fanout_batch,
+    )
+
+
+def make_services(
+    settings: Settings, stores: Stores, passwords: Passwords | None = None
+) -> Services:
+    secret = settings.secret_key or load_or_create_secret(settings.data_dir)
+    return build_services(
+        stores,
+        SnowflakeGenerator(settings.worker_id),
+        Tokens(secret, settings.token_ttl_seconds),
+        settings.base_url,
+        passwords,
+        timeline_config(settings),
+        UNAVAILABLE_ERRORS,
+    )
+
+
+def make_worker(settings: Settings, services: Services) -> FanoutWorker:
+    return FanoutWorker(
+        services.timelines,
+        services.stores.queue,
+        consumer_name(settings.worker_id),
+        concurrency=settings.fanout_concurrency,
+        claim_idle_ms=int(settings.claim_idle_seconds * 1000),
+        repair_after_ms=int(settings.repair_after_seconds * 1000),
+    )
+
+
+@contextlib.asynccontextmanager
+async def running_workers(
+    settings: Settings, services: Services, count: int
+) -> AsyncIterator[None]:
+    """Fan-out workers as tasks of this process, stopped (jobs finished) on exit."""
+    stop = asyncio.Event()
+    tasks = [
+        asyncio.create_task(make_worker(settings, services).run(stop), name=f"fanout-{n}")
+        for n in range(count)
+    ]
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def create_app(settings: Settings, overrides: Overrides | None = None) -> web.Application:
@@ -166,18 +238,14 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> web.Ap
 
     async def services_ctx(app: web.Application) -> AsyncIterator[None]:
         stores = overrides.stores or await open_stores(settings)
-        secret = settings.secret_key or load_or_create_secret(settings.data_dir)
-        services = build_services(
-            stores,
-            SnowflakeGenerator(settings.worker_id),
-            Tokens(secret, settings.token_ttl_seconds),
-            settings.base_url,
-            overrides.passwords,
-        )
+        services = make_services(settings, stores, overrides.passwords)
         app[SERVICES_KEY] = services
+        await services.hub.start()
         try:
-            yield
+            async with running_workers(settings, services, settings.inprocess_workers):
+                yield
         finally:
+            await services.hub.stop()
             if overrides.stores is None:
                 await stores.close()
             log.info("stores closed")
@@ -198,6 +266,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("serve", help="serve the API (the default)")
+    commands.add_parser(
+        "worker",
+        help="run fan-out workers only (CHIRP_FANOUT_CONCURRENCY consumers), with /healthz "
+        "and /metrics on --port; give each process its own --worker-id",
+    )
     admin = commands.add_parser("admin", help="operator tasks")
     admin_commands = admin.add_subparsers(dest="admin_command", metavar="TASK", required=True)
     admin_commands.add_parser(
@@ -224,11 +297,29 @@ async def admin_init(settings: Settings) -> list[str]:
     return done
 
 
-def serve(settings: Settings) -> int:
-    log.info("Chirp starting on http://%s:%s/graphql", settings.host, settings.port)
+def create_worker_app(settings: Settings) -> web.Application:
+    """A fan-out worker process: no API, only /healthz and /metrics for operators."""
+    app = web.Application(middlewares=[error_middleware])
+    add_worker_routes(app)
+
+    async def worker_ctx(app: web.Application) -> AsyncIterator[None]:
+        stores = await open_stores(settings)
+        services = make_services(settings, stores)
+        try:
+            async with running_workers(settings, services, 1):
+                yield
+        finally:
+            await stores.close()
+
+    app.cleanup_ctx.append(worker_ctx)
+    return app
+
+
+def run_server(app: web.Application, settings: Settings, what: str) -> int:
+    log.info("Chirp %s starting on http://%s:%s", what, settings.host, settings.port)
     try:
         web.run_app(
-            create_app(settings),
+            app,
             host=settings.host,
             port=settings.port,
             print=None,
@@ -240,6 +331,10 @@ def serve(settings: Settings) -> int:
         return 1
     log.info("Chirp stopped")
     return 0
+
+
+def serve(settings: Settings) -> int:
+    return run_server(create_app(settings), settings, "API")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -260,6 +355,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             log.error("cannot run admin init: %s", exc)
             return 1
         return 0
+    if args.command == "worker":
+        return run_server(create_worker_app(settings), settings, "fan-out worker")
     return serve(settings)
 
 

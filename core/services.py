@@ -25,8 +25,11 @@ from core.text import (
 )
 from docstore.port import IdempotencyConflictError, TweetStore
 from graph.port import HandleTakenError, SocialGraph
+from timeline.engine import TimelineConfig, TimelineEngine
+from timeline.events import EventBus, MemoryEventBus
 from timeline.port import TimelineCache
-from timeline.service import TimelineService
+from timeline.queue import FanoutQueue, MemoryFanoutQueue
+from timeline.realtime import Hub
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 
@@ -38,6 +41,8 @@ class Stores:
     graph: SocialGraph
     tweets: TweetStore
     timelines: TimelineCache
+    queue: FanoutQueue = field(default_factory=MemoryFanoutQueue)
+    events: EventBus = field(default_factory=MemoryEventBus)
     descriptions: dict[str, str] = field(default_factory=dict)  # for logs and /readyz
 
     def pings(self) -> dict[str, Callable[[], Awaitable[None]]]:
@@ -49,6 +54,8 @@ class Stores:
         }
 
     async def close(self) -> None:
+        await self.events.close()
+        await self.queue.close()
         await self.timelines.close()
         await self.tweets.close()
         await self.graph.close()
@@ -131,24 +138,29 @@ class AccountService:
 
 
 class SocialService:
-    def __init__(self, graph: SocialGraph, ids: SnowflakeGenerator) -> None:
+    def __init__(self, graph: SocialGraph, ids: SnowflakeGenerator, engine: TimelineEngine) -> None:
         self.graph = graph
         self.ids = ids
+        self.engine = engine
 
     async def follow(self, viewer_id: int, user_id: int) -> UserRecord:
         if viewer_id == user_id:
             raise UserError("SELF_FOLLOW", "You cannot follow yourself.", "userId")
         target = await self._existing(user_id)
         since = id_timestamp_ms(self.ids.next_id())
-        if await self.graph.follow(viewer_id, user_id, since) is None:
+        created = await self.graph.follow(viewer_id, user_id, since)
+        if created is None:
             raise UserError("NOT_FOUND", "No such user.", "userId")
+        if created:
+            await self.engine.followed(viewer_id, user_id)
         return target
 
     async def unfollow(self, viewer_id: int, user_id: int) -> UserRecord:
         if viewer_id == user_id:
             raise UserError("SELF_FOLLOW", "You cannot unfollow yourself.", "userId")
         target = await self._existing(user_id)
-        await self.graph.unfollow(viewer_id, user_id)
+        if await self.graph.unfollow(viewer_id, user_id):
+            await self.engine.unfollowed(viewer_id, user_id)
         return target
 
     async def _existing(self, user_id: int) -> UserRecord:
@@ -178,9 +190,10 @@ def validate_idempotency_key(key: str) -> str:
 
 
 class TweetService:
-    def __init__(self, tweets: TweetStore, ids: SnowflakeGenerator) -> None:
+    def __init__(self, tweets: TweetStore, ids: SnowflakeGenerator, engine: TimelineEngine) -> None:
         self.tweets = tweets
         self.ids = ids
+        self.engine = engine
 
     async def create(
         self, viewer_id: int, text: str, idempotency_key: str | None = None
@@ -202,7 +215,7 @@ class TweetService:
             hashtags=tuple(extract_hashtags(clean)),
         )
         try:
-            stored, _created = await self.tweets.insert_tweet(record, idem)
+            stored, created = await self.tweets.insert_tweet(record, idem)
         except IdempotencyConflictError:
             raise UserError(
                 "IDEMPOTENCY_KEY_REUSED",
@@ -212,6 +225,8 @@ class TweetService:
             raise UserError(
                 "NOT_FOUND", "The tweet first created with this Idempotency-Key was deleted."
             )
+        if created:
+            await self.engine.posted(stored)
         return stored
 
     async def delete(self, viewer_id: int, tweet_id: int) -> TweetRecord:
@@ -223,7 +238,43 @@ class TweetService:
         deleted = await self.tweets.delete_tweet(tweet_id)
         if deleted is None:  # deleted concurrently: the outcome the caller wanted
             return found
+        await self.engine.deleted(deleted)
         return deleted
+
+    async def _original(self, tweet_id: int) -> TweetRecord:
+        """The tweet, or the original when it is a retweet; NOT_FOUND when missing."""
+        found = (await self.tweets.get_tweets([tweet_id])).get(tweet_id)
+        if found is not None and found.retweet_of_id is not None:
+            found = (await self.tweets.get_tweets([found.retweet_of_id])).get(found.retweet_of_id)
+        if found is None:
+            raise UserError("NOT_FOUND", "No such tweet.", "tweetId")
+        return found
+
+    async def retweet(self, viewer_id: int, tweet_id: int) -> TweetRecord:
+        """The viewer's retweet of the tweet (of its original, for a retweet); made once."""
+        original = await self._original(tweet_id)
+        retweet_id = self.ids.next_id()
+        record = TweetRecord(
+            id=retweet_id,
+            author_id=viewer_id,
+            text="",
+            created_at_ms=id_timestamp_ms(retweet_id),
+            retweet_of_id=original.id,
+        )
+        stored, created = await self.tweets.retweet(record)
+        if stored is None:
+            raise UserError("NOT_FOUND", "No such tweet.", "tweetId")
+        if created:
+            await self.engine.posted(stored)
+        return stored
+
+    async def undo_retweet(self, viewer_id: int, tweet_id: int) -> TweetRecord:
+        """Remove the viewer's retweet if any; returns the original as it is now."""
+        original = await self._original(tweet_id)
+        removed = await self.tweets.undo_retweet(viewer_id, original.id)
+        if removed is not None:
+            await self.engine.deleted(removed)
+        return original
 
     async def like(self, viewer_id: int, tweet_id: int) -> None:
         if await self.tweets.like(viewer_id, tweet_id, self.ids.next_id()) is None:
@@ -243,7 +294,8 @@ class Services:
     accounts: AccountService
     social: SocialService
     tweets: TweetService
-    timelines: TimelineService
+    timelines: TimelineEngine
+    hub: Hub
     public_url: str
 
 
@@ -253,13 +305,25 @@ def build_services(
     tokens: Tokens,
     public_url: str,
     passwords: Passwords | None = None,
+    timeline: TimelineConfig | None = None,
+    unavailable: tuple[type[BaseException], ...] = (),
 ) -> Services:
+    engine = TimelineEngine(
+        stores.graph,
+        stores.tweets,
+        stores.timelines,
+        stores.queue,
+        stores.events,
+        timeline,
+        unavailable,
+    )
     return Services(
         stores=stores,
         tokens=tokens,
         accounts=AccountService(stores.graph, ids, passwords or Passwords(), tokens),
-        social=SocialService(stores.graph, ids),
-        tweets=TweetService(stores.tweets, ids),
-        timelines=TimelineService(stores.graph, stores.tweets),
+        social=SocialService(stores.graph, ids, engine),
+        tweets=TweetService(stores.tweets, ids, engine),
+        timelines=engine,
+        hub=Hub(stores.events),
         public_url=public_url.rstrip("/"),
     )

@@ -45,6 +45,20 @@ def _positive_float(raw: str) -> float:
     return value
 
 
+def _non_negative_int(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError(f"must be 0 or more, got {raw!r}")
+    return value
+
+
+def _strategy(raw: str) -> str:
+    value = raw.lower()
+    if value not in {"hybrid", "push", "pull"}:
+        raise ValueError(f"must be hybrid, push or pull, got {raw!r}")
+    return value
+
+
 def _log_level(raw: str) -> str:
     value = raw.upper()
     if value not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
@@ -82,6 +96,15 @@ class Settings:
     mongodb_uri: str = ""
     mongodb_db: str = "chirp"
     redis_url: str = ""
+    timeline_strategy: str = "hybrid"
+    celebrity_threshold: int = 10_000
+    timeline_cap: int = 800
+    active_days: int = 30
+    inprocess_workers: int = 1
+    fanout_concurrency: int = 4
+    fanout_batch: int = 1000
+    claim_idle_seconds: float = 30.0
+    repair_after_seconds: float = 60.0
 
     @property
     def base_url(self) -> str:
@@ -154,6 +177,79 @@ OPTIONS: tuple[Option, ...] = (
         _positive_float,
         "How long start-up keeps retrying a backend that does not answer yet, in seconds.",
         "--startup-timeout",
+        "SECONDS",
+    ),
+    Option(
+        "timeline_strategy",
+        "CHIRP_TIMELINE_STRATEGY",
+        _strategy,
+        "Home timelines: hybrid (push to followers, merge celebrities at read), push "
+        "(fan out every author) or pull (merge followees' tweets at read, no cache).",
+        "--timeline-strategy",
+        "NAME",
+    ),
+    Option(
+        "celebrity_threshold",
+        "CHIRP_CELEBRITY_THRESHOLD",
+        _positive_int,
+        "Followers from which an author's tweets are merged at read instead of fanned out.",
+        "--celebrity-threshold",
+        "N",
+    ),
+    Option(
+        "timeline_cap",
+        "CHIRP_TIMELINE_CAP",
+        _positive_int,
+        "Tweet ids kept per cached home timeline; older pages come from the stores.",
+        "--timeline-cap",
+        "N",
+    ),
+    Option(
+        "active_days",
+        "CHIRP_ACTIVE_DAYS",
+        _positive_int,
+        "A cached timeline unread this many days expires; fan-out skips its owner.",
+        "--active-days",
+        "DAYS",
+    ),
+    Option(
+        "inprocess_workers",
+        "CHIRP_INPROCESS_WORKERS",
+        _non_negative_int,
+        "Fan-out workers inside the API process (0 when `python app.py worker` runs them).",
+        "--inprocess-workers",
+        "N",
+    ),
+    Option(
+        "fanout_concurrency",
+        "CHIRP_FANOUT_CONCURRENCY",
+        _positive_int,
+        "Fan-out jobs one worker applies at the same time.",
+        "--fanout-concurrency",
+        "N",
+    ),
+    Option(
+        "fanout_batch",
+        "CHIRP_FANOUT_BATCH",
+        _positive_int,
+        "Followers read and written per batch (one pipeline) during fan-out.",
+        "--fanout-batch",
+        "N",
+    ),
+    Option(
+        "claim_idle_seconds",
+        "CHIRP_CLAIM_IDLE",
+        _positive_float,
+        "A fan-out job taken but unfinished this long (its worker died) goes to another worker.",
+        "--claim-idle",
+        "SECONDS",
+    ),
+    Option(
+        "repair_after_seconds",
+        "CHIRP_REPAIR_AFTER",
+        _positive_float,
+        "A stored tweet whose fan-out has not completed after this long is fanned out again.",
+        "--repair-after",
         "SECONDS",
     ),
     Option(

@@ -8,6 +8,10 @@ Collections (database from MONGODB_DB, default ``chirp``)::
     likes             {_id: "<user_id>:<tweet_id>", user_id: int64, tweet_id: int64,
                        like_id: int64, created_at: date}
     idempotency_keys  {_id: "<user_id>:<key>", fingerprint, tweet_id: int64, created_at: date}
+    retweets          {_id: "<user_id>:<original_id>", retweet_id: int64}
+
+A tweet carries ``fanout_pending: true`` from its insert until its fan-out
+completes, so a repair pass finds tweets whose fan-out never ran.
 
 A like's ``_id`` is its (user, tweet) key, so a like exists once whatever the
 concurrency; the like and the ``$inc`` of the tweet's counter happen in one
@@ -48,6 +52,12 @@ INDEXES: dict[str, list[IndexModel]] = {
     "tweets": [
         # user timelines and home-timeline pulls: newest tweets of given authors
         IndexModel([("author_id", ASCENDING), ("_id", DESCENDING)], name="author_newest"),
+        # the repair pass: only tweets whose fan-out has not completed are indexed
+        IndexModel(
+            [("_id", ASCENDING)],
+            name="fanout_pending",
+            partialFilterExpression={"fanout_pending": True},
+        ),
     ],
     "likes": [
         IndexModel([("user_id", ASCENDING), ("like_id", DESCENDING)], name="user_newest"),
@@ -94,6 +104,7 @@ def _doc(tweet: TweetRecord) -> Doc:
         "quote_of_id": _opt(tweet.quote_of_id),
         "retweet_of_id": _opt(tweet.retweet_of_id),
         "hashtags": list(tweet.hashtags),
+        "fanout_pending": True,  # removed once fan-out completes (see pending_fanout)
     }
 
 
@@ -136,6 +147,7 @@ class MongoTweetStore:
         self.tweets = self.db["tweets"]
         self.likes = self.db["likes"]
         self.keys = self.db["idempotency_keys"]
+        self.retweets = self.db["retweets"]
 
     async def open(self) -> None:
         """Check the server answers and supports transactions (a replica set or mongos)."""
@@ -211,10 +223,12 @@ class MongoTweetStore:
         doc = await self.tweets.find_one_and_delete({"_id": Int64(tweet_id)})
         if doc is None:
             return None
+        deleted = _tweet(doc)
+        await self._uncount_retweet(deleted)
         # Likes go after the tweet (a viral tweet's likes are too many for one
         # transaction); a like left by a crash here is skipped at read time.
         await self.likes.delete_many({"tweet_id": Int64(tweet_id)})
-        return _tweet(doc)
+        return deleted
 
     async def tweets_by_authors(
         self,
@@ -308,6 +322,80 @@ class MongoTweetStore:
             query["like_id"] = {"$lt": Int64(before_like_id)}
         cursor = self.likes.find(query, {"like_id": 1, "tweet_id": 1}).sort("like_id", DESCENDING)
         return [LikeEdge(int(d["like_id"]), int(d["tweet_id"])) async for d in cursor.limit(limit)]
+
+    async def _uncount_retweet(self, retweet: TweetRecord) -> None:
+        """Remove the (author, original) mapping and the original's count, once."""
+        original_id = retweet.retweet_of_id
+        if original_id is None:
+            return
+        mapping_id = like_key(retweet.author_id, original_id)
+
+        async def work(session: AsyncClientSession) -> None:
+            mapping = await self.retweets.delete_one(
+                {"_id": mapping_id, "retweet_id": Int64(retweet.id)}, session=session
+            )
+            if mapping.deleted_count:
+                await self.tweets.update_one(
+                    {"_id": Int64(original_id), "retweet_count": {"$gt": 0}},
+                    {"$inc": {"retweet_count": -1}},
+                    session=session,
+                )
+
+        await self._transaction(work)
+
+    async def retweet(self, retweet: TweetRecord) -> tuple[TweetRecord | None, bool]:
+        original_id = retweet.retweet_of_id
+        if original_id is None:
+            raise ValueError("a retweet needs retweet_of_id")
+        key = like_key(retweet.author_id, original_id)
+
+        async def work(session: AsyncClientSession) -> None:
+            # The mapping's _id is unique: a retweet exists once per (author, original).
+            await self.retweets.insert_one(
+                {"_id": key, "retweet_id": Int64(retweet.id)}, session=session
+            )
+            counted = await self.tweets.update_one(
+                {"_id": Int64(original_id)}, {"$inc": {"retweet_count": 1}}, session=session
+            )
+            if counted.matched_count == 0:
+                raise _NoSuchTweet
+            await self.tweets.insert_one(_doc(retweet), session=session)
+
+        try:
+            await self._transaction(work)
+        except _NoSuchTweet:
+            return None, False
+        except DuplicateKeyError:
+            seen = await self.retweets.find_one({"_id": key})
+            first = await self.tweets.find_one({"_id": seen["retweet_id"]}) if seen else None
+            return (_tweet(first) if first else None), False
+        return retweet, True
+
+    async def undo_retweet(self, user_id: int, original_id: int) -> TweetRecord | None:
+        seen = await self.retweets.find_one({"_id": like_key(user_id, original_id)})
+        if seen is None:
+            return None
+        return await self.delete_tweet(int(seen["retweet_id"]))
+
+    async def retweeted_ids(self, user_id: int, tweet_ids: Sequence[int]) -> set[int]:
+        if not tweet_ids:
+            return set()
+        keys = [like_key(user_id, t) for t in set(tweet_ids)]
+        return {
+            int(doc["_id"].split(":")[1])
+            async for doc in self.retweets.find({"_id": {"$in": keys}})
+        }
+
+    async def pending_fanout(self, before_id: int, limit: int) -> list[TweetRecord]:
+        cursor = self.tweets.find({"fanout_pending": True, "_id": {"$lt": Int64(before_id)}})
+        return [_tweet(doc) async for doc in cursor.sort("_id", ASCENDING).limit(limit)]
+
+    async def mark_fanned_out(self, tweet_ids: Sequence[int]) -> None:
+        if tweet_ids:
+            await self.tweets.update_many(
+                {"_id": {"$in": [Int64(t) for t in set(tweet_ids)]}, "fanout_pending": True},
+                {"$unset": {"fanout_pending": ""}},
+            )
 
 
 async def init_database(client: AsyncMongoClient[Doc], database: str) -> list[str]:

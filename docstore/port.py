@@ -23,7 +23,7 @@ class TweetStore(Protocol):
     async def insert_tweet(
         self, tweet: TweetRecord, idempotency: IdempotencyKey | None = None
     ) -> tuple[TweetRecord | None, bool]:
-        """Store ``tweet``; returns (stored tweet, True).
+        """Store ``tweet``, its fan-out pending; returns (stored tweet, True).
 
         With an idempotency key seen within the last day for the same request,
         stores nothing and returns (the first tweet, False), or (None, False)
@@ -37,7 +37,10 @@ class TweetStore(Protocol):
         ...
 
     async def delete_tweet(self, tweet_id: int) -> TweetRecord | None:
-        """Delete the tweet and its likes; returns what was deleted, or None."""
+        """Delete the tweet and its likes; returns what was deleted, or None.
+
+        Deleting a retweet also uncounts it on the original, as undo_retweet does.
+        """
         ...
 
     async def tweets_by_authors(
@@ -68,6 +71,31 @@ class TweetStore(Protocol):
         self, user_id: int, limit: int, before_like_id: int | None = None
     ) -> list[LikeEdge]:
         """The user's likes, most recent first, with like_id < before_like_id."""
+        ...
+
+    async def retweet(self, retweet: TweetRecord) -> tuple[TweetRecord | None, bool]:
+        """Store a retweet (``retweet_of_id`` set) once per (author, original).
+
+        Returns (the retweet, True) when new and counted on the original,
+        (the existing retweet, False) when this author had retweeted it, and
+        (None, False) when the original does not exist.
+        """
+        ...
+
+    async def undo_retweet(self, user_id: int, original_id: int) -> TweetRecord | None:
+        """Delete the user's retweet of ``original_id`` and uncount it; returns it, or None."""
+        ...
+
+    async def retweeted_ids(self, user_id: int, tweet_ids: Sequence[int]) -> set[int]:
+        """Which of ``tweet_ids`` (originals) the user has retweeted."""
+        ...
+
+    async def pending_fanout(self, before_id: int, limit: int) -> list[TweetRecord]:
+        """Tweets stored with id < before_id whose fan-out has not completed, oldest first."""
+        ...
+
+    async def mark_fanned_out(self, tweet_ids: Sequence[int]) -> None:
+        """Record that these tweets' fan-out completed (idempotent)."""
         ...
 
     async def ping(self) -> None: ...

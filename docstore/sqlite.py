@@ -24,7 +24,8 @@ CREATE TABLE IF NOT EXISTS tweets (
     conversation_id INTEGER,
     quote_of_id     INTEGER,
     retweet_of_id   INTEGER,
-    hashtags        TEXT NOT NULL DEFAULT ''
+    hashtags        TEXT NOT NULL DEFAULT '',
+    fanout_pending  INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS tweets_by_author ON tweets (author_id, id);
 CREATE TABLE IF NOT EXISTS likes (
@@ -45,6 +46,21 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS idempotency_by_age ON idempotency_keys (created_at);
 """
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring a data folder made by an earlier version up to this schema (idempotent)."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(tweets)")}
+    if "fanout_pending" not in columns:
+        conn.execute("ALTER TABLE tweets ADD COLUMN fanout_pending INTEGER NOT NULL DEFAULT 0")
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS tweets_fanout_pending ON tweets (id) WHERE fanout_pending = 1"
+    )
+    conn.execute(
+        "CREATE UNIQUE INDEX IF NOT EXISTS one_retweet_per_author"
+        " ON tweets (author_id, retweet_of_id) WHERE retweet_of_id IS NOT NULL"
+    )
+
 
 _COLUMNS = (
     "id, author_id, text, created_at, like_count, retweet_count, reply_count,"
@@ -69,6 +85,35 @@ def _tweet(row: tuple[Any, ...]) -> TweetRecord:
     )
 
 
+def _insert(conn: sqlite3.Connection, tweet: TweetRecord) -> None:
+    conn.execute(
+        f"INSERT INTO tweets ({_COLUMNS}, fanout_pending) VALUES ({placeholders(13)})",
+        (
+            tweet.id,
+            tweet.author_id,
+            tweet.text,
+            tweet.created_at_ms,
+            tweet.like_count,
+            tweet.retweet_count,
+            tweet.reply_count,
+            tweet.in_reply_to_id,
+            tweet.conversation_id,
+            tweet.quote_of_id,
+            tweet.retweet_of_id,
+            " ".join(tweet.hashtags),
+            1,
+        ),
+    )
+
+
+def _uncount_retweet(conn: sqlite3.Connection, retweet: TweetRecord) -> None:
+    if retweet.retweet_of_id is not None:
+        conn.execute(
+            "UPDATE tweets SET retweet_count = max(retweet_count - 1, 0) WHERE id = ?",
+            (retweet.retweet_of_id,),
+        )
+
+
 def _select_tweet(conn: sqlite3.Connection, tweet_id: int) -> TweetRecord | None:
     row = conn.execute(f"SELECT {_COLUMNS} FROM tweets WHERE id = ?", (tweet_id,)).fetchone()
     return _tweet(row) if row else None
@@ -80,6 +125,7 @@ class SqliteTweetStore:
 
     async def open(self) -> None:
         await self.db.open()
+        await self.db.write(_migrate)
 
     async def close(self) -> None:
         await self.db.close()
@@ -116,23 +162,7 @@ class SqliteTweetStore:
                         tweet.created_at_ms,
                     ),
                 )
-            conn.execute(
-                f"INSERT INTO tweets ({_COLUMNS}) VALUES ({placeholders(12)})",
-                (
-                    tweet.id,
-                    tweet.author_id,
-                    tweet.text,
-                    tweet.created_at_ms,
-                    tweet.like_count,
-                    tweet.retweet_count,
-                    tweet.reply_count,
-                    tweet.in_reply_to_id,
-                    tweet.conversation_id,
-                    tweet.quote_of_id,
-                    tweet.retweet_of_id,
-                    " ".join(tweet.hashtags),
-                ),
-            )
+            _insert(conn, tweet)
             return tweet, True
 
         return await self.db.write(work)
@@ -154,6 +184,7 @@ class SqliteTweetStore:
                 return None
             conn.execute("DELETE FROM likes WHERE tweet_id = ?", (tweet_id,))
             conn.execute("DELETE FROM tweets WHERE id = ?", (tweet_id,))
+            _uncount_retweet(conn, tweet)
             return tweet
 
         return await self.db.write(work)
@@ -256,3 +287,74 @@ class SqliteTweetStore:
             return [LikeEdge(row[0], row[1]) for row in conn.execute(sql, params)]
 
         return await self.db.read(work)
+
+    async def retweet(self, retweet: TweetRecord) -> tuple[TweetRecord | None, bool]:
+        original_id = retweet.retweet_of_id
+        if original_id is None:
+            raise ValueError("a retweet needs retweet_of_id")
+
+        def work(conn: sqlite3.Connection) -> tuple[TweetRecord | None, bool]:
+            if _select_tweet(conn, original_id) is None:
+                return None, False
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM tweets WHERE author_id = ? AND retweet_of_id = ?",
+                (retweet.author_id, original_id),
+            ).fetchone()
+            if row is not None:
+                return _tweet(row), False
+            _insert(conn, retweet)
+            conn.execute(
+                "UPDATE tweets SET retweet_count = retweet_count + 1 WHERE id = ?", (original_id,)
+            )
+            return retweet, True
+
+        return await self.db.write(work)
+
+    async def undo_retweet(self, user_id: int, original_id: int) -> TweetRecord | None:
+        def work(conn: sqlite3.Connection) -> TweetRecord | None:
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM tweets WHERE author_id = ? AND retweet_of_id = ?",
+                (user_id, original_id),
+            ).fetchone()
+            if row is None:
+                return None
+            retweet = _tweet(row)
+            conn.execute("DELETE FROM likes WHERE tweet_id = ?", (retweet.id,))
+            conn.execute("DELETE FROM tweets WHERE id = ?", (retweet.id,))
+            _uncount_retweet(conn, retweet)
+            return retweet
+
+        return await self.db.write(work)
+
+    async def retweeted_ids(self, user_id: int, tweet_ids: Sequence[int]) -> set[int]:
+        if not tweet_ids:
+            return set()
+        sql = (
+            "SELECT retweet_of_id FROM tweets WHERE author_id = ?"
+            " AND retweet_of_id IN (SELECT value FROM json_each(?))"
+        )
+
+        def work(conn: sqlite3.Connection) -> set[int]:
+            return {row[0] for row in conn.execute(sql, (user_id, json_list(tweet_ids)))}
+
+        return await self.db.read(work)
+
+    async def pending_fanout(self, before_id: int, limit: int) -> list[TweetRecord]:
+        sql = (
+            f"SELECT {_COLUMNS} FROM tweets WHERE fanout_pending = 1 AND id < ? ORDER BY id LIMIT ?"
+        )
+
+        def work(conn: sqlite3.Connection) -> list[TweetRecord]:
+            return [_tweet(row) for row in conn.execute(sql, (before_id, limit))]
+
+        return await self.db.read(work)
+
+    async def mark_fanned_out(self, tweet_ids: Sequence[int]) -> None:
+        if not tweet_ids:
+            return
+        sql = (
+            "UPDATE tweets SET fanout_pending = 0"
+            " WHERE fanout_pending = 1 AND id IN (SELECT value FROM json_each(?))"
+        )
+        ids = json_list(tweet_ids)
+        await self.db.write(lambda conn: conn.execute(sql, (ids,)))

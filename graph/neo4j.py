@@ -2,11 +2,12 @@
 
 Data model (operators and data tools rely on it)::
 
-    (:User {id, handle, handle_lower, display_name, bio, created_at, password_hash})
+    (:User {id, handle, handle_lower, display_name, bio, created_at, password_hash, celebrity})
         -[:FOLLOWS {since}]->(:User)
 
 ``id`` is the snowflake id (int64), ``created_at`` and ``since`` are Unix
-milliseconds (int64). Unique constraints on ``User.id`` and
+milliseconds (int64); ``celebrity`` (absent means false) is set by the fan-out
+workers for authors whose tweets are merged at read time instead of pushed. Unique constraints on ``User.id`` and
 ``User.handle_lower`` are created at start-up (idempotent). Writes go through
 ``execute_write`` and reads through ``execute_read``, which retry transient
 errors (deadlocks, leader switches). Lists are paginated in the database by
@@ -214,6 +215,22 @@ class Neo4jSocialGraph:
             "MATCH (:User {id: $id})-[:FOLLOWS]->(o:User) RETURN o.id AS id", {"id": user_id}
         )
         return [row["id"] for row in rows]
+
+    async def following_for_timeline(self, user_id: int) -> list[tuple[int, bool]]:
+        rows = await self._read(
+            "MATCH (:User {id: $id})-[:FOLLOWS]->(o:User)"
+            " RETURN o.id AS id, coalesce(o.celebrity, false) AS celebrity",
+            {"id": user_id},
+        )
+        return [(row["id"], bool(row["celebrity"])) for row in rows]
+
+    async def set_celebrity(self, user_id: int, celebrity: bool) -> bool:
+        rows = await self._write(
+            "MATCH (u:User {id: $id}) WITH u, coalesce(u.celebrity, false) AS before"
+            " SET u.celebrity = $celebrity RETURN before",
+            {"id": user_id, "celebrity": celebrity},
+        )
+        return bool(rows and rows[0]["before"])
 
     async def count_followers(self, ids: Sequence[int]) -> dict[int, int]:
         return await self._counts(

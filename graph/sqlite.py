@@ -34,6 +34,13 @@ CREATE INDEX IF NOT EXISTS follows_by_follower ON follows (follower_id, since, f
 _USER_COLUMNS = "id, handle, display_name, bio, created_at"
 
 
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring a data folder made by an earlier version up to this schema (idempotent)."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(users)")}
+    if "celebrity" not in columns:
+        conn.execute("ALTER TABLE users ADD COLUMN celebrity INTEGER NOT NULL DEFAULT 0")
+
+
 def _user(row: tuple[Any, ...]) -> UserRecord:
     return UserRecord(
         id=row[0], handle=row[1], display_name=row[2], bio=row[3], created_at_ms=row[4]
@@ -46,6 +53,7 @@ class SqliteSocialGraph:
 
     async def open(self) -> None:
         await self.db.open()
+        await self.db.write(_migrate)
 
     async def close(self) -> None:
         await self.db.close()
@@ -183,6 +191,25 @@ class SqliteSocialGraph:
             return [row[0] for row in rows]
 
         return await self.db.read(work)
+
+    async def following_for_timeline(self, user_id: int) -> list[tuple[int, bool]]:
+        def work(conn: sqlite3.Connection) -> list[tuple[int, bool]]:
+            rows = conn.execute(
+                "SELECT f.followee_id, u.celebrity FROM follows f"
+                " JOIN users u ON u.id = f.followee_id WHERE f.follower_id = ?",
+                (user_id,),
+            )
+            return [(row[0], bool(row[1])) for row in rows]
+
+        return await self.db.read(work)
+
+    async def set_celebrity(self, user_id: int, celebrity: bool) -> bool:
+        def work(conn: sqlite3.Connection) -> bool:
+            row = conn.execute("SELECT celebrity FROM users WHERE id = ?", (user_id,)).fetchone()
+            conn.execute("UPDATE users SET celebrity = ? WHERE id = ?", (int(celebrity), user_id))
+            return bool(row and row[0])
+
+        return await self.db.write(work)
 
     async def _counts(self, column: str, ids: Sequence[int]) -> dict[int, int]:
         if not ids:

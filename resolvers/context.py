@@ -54,7 +54,14 @@ class Loaders:
             found = await tweets.liked_tweet_ids(viewer_id, ids)
             return [i in found for i in ids]
 
+        async def viewer_retweeted(ids: Sequence[int]) -> list[bool]:
+            if viewer_id is None:
+                return [False] * len(ids)
+            found = await tweets.retweeted_ids(viewer_id, ids)
+            return [i in found for i in ids]
+
         self.users = DataLoader(users)
+        self.viewer_retweeted = DataLoader(viewer_retweeted)
         self.users_by_handle = DataLoader(users_by_handle)
         self.tweets = DataLoader(tweets_by_id)
         self.followers_count = DataLoader(followers_count)
@@ -72,33 +79,47 @@ class Loaders:
             self.tweets.prime(tweet.id, tweet)
 
 
+def _viewer(services: Services, authorization: str | None) -> tuple[int | None, str | None]:
+    """(viewer id, None) for a valid bearer token; (None, why) for a refused one."""
+    if not authorization:
+        return None, None
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None, "Send the token as Authorization: Bearer <token>."
+    try:
+        return services.tokens.verify(token.strip()).user_id, None
+    except InvalidToken as exc:
+        return None, str(exc)
+
+
 @dataclass
 class Context:
     services: Services
     viewer_id: int | None = None
     auth_error: str | None = None  # why a sent token was refused
     idempotency_key: str | None = None
+    # set by strawberry from a WebSocket's connection_init payload
+    connection_params: dict[str, object] | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.services, self.viewer_id)
+
+    def fresh_loaders(self) -> None:
+        """New DataLoaders: a subscription's context lives as long as its connection."""
+        self.loaders = Loaders(self.services, self.viewer_id)
+
+    def authenticate(self, authorization: str | None) -> None:
+        """Take the viewer from an Authorization value (a header, or connection_init)."""
+        self.viewer_id, self.auth_error = _viewer(self.services, authorization)
+        self.fresh_loaders()
 
     @classmethod
     def for_request(
         cls, services: Services, authorization: str | None, idempotency_key: str | None = None
     ) -> Context:
         """Context for one request, from its Authorization and Idempotency-Key headers."""
-        viewer_id: int | None = None
-        auth_error: str | None = None
-        if authorization:
-            scheme, _, token = authorization.strip().partition(" ")
-            if scheme.lower() != "bearer" or not token.strip():
-                auth_error = "Send the token as Authorization: Bearer <token>."
-            else:
-                try:
-                    viewer_id = services.tokens.verify(token.strip()).user_id
-                except InvalidToken as exc:
-                    auth_error = str(exc)
+        viewer_id, auth_error = _viewer(services, authorization)
         return cls(services, viewer_id, auth_error, idempotency_key)
 
     async def require_viewer(self) -> int:

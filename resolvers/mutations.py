@@ -70,3 +70,21 @@ async def unlike_tweet(ctx: Context, raw_tweet_id: str) -> TweetRecord:
     await ctx.services.tweets.unlike(viewer_id, tweet_id)
     ctx.loaders.viewer_liked.prime(tweet_id, False, force=True)
     return await _fresh_tweet(ctx, tweet_id)
+
+
+async def retweet(ctx: Context, raw_tweet_id: str) -> TweetRecord:
+    viewer_id = await ctx.require_viewer()
+    tweet_id = mutation_id(raw_tweet_id, "tweetId")
+    made = await ctx.services.tweets.retweet(viewer_id, tweet_id)
+    if made.retweet_of_id is not None:
+        ctx.loaders.viewer_retweeted.prime(made.retweet_of_id, True, force=True)
+        await _fresh_tweet(ctx, made.retweet_of_id)  # the original, with its new count
+    return made
+
+
+async def undo_retweet(ctx: Context, raw_tweet_id: str) -> TweetRecord:
+    viewer_id = await ctx.require_viewer()
+    tweet_id = mutation_id(raw_tweet_id, "tweetId")
+    original = await ctx.services.tweets.undo_retweet(viewer_id, tweet_id)
+    ctx.loaders.viewer_retweeted.prime(original.id, False, force=True)
+    return await _fresh_tweet(ctx, original.id)

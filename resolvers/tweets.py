@@ -45,3 +45,14 @@ async def viewer_has_liked(ctx: Context, tweet_id: int) -> bool:
     if ctx.viewer_id is None:
         return False
     return await ctx.loaders.viewer_liked.load(tweet_id)
+
+
+async def viewer_has_retweeted(ctx: Context, tweet_id: int) -> bool:
+    if ctx.viewer_id is None:
+        return False
+    return await ctx.loaders.viewer_retweeted.load(tweet_id)
+
+
+async def related(ctx: Context, tweet_id: int | None) -> TweetRecord | None:
+    """A tweet this one points at (its original, the one it replies to...), if it still exists."""
+    return None if tweet_id is None else await ctx.loaders.tweets.load(tweet_id)

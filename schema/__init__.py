@@ -17,7 +17,9 @@ from strawberry.schema.config import StrawberryConfig
 from schema.errors import ChirpSchema
 from schema.limits import NoEmptySelections, depth_limit_rule
 from schema.mutation import Mutation
+from schema.observability import OperationLatency
 from schema.query import Query
+from schema.subscription import Subscription
 from schema.types import Tweet, User
 
 MAX_DEPTH = 10
@@ -37,8 +39,10 @@ def build_schema(
     return ChirpSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[User, Tweet],
         extensions=[
+            OperationLatency,
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             ParserCache,
             lambda: AddValidationRules([NoEmptySelections, depth_limit_rule(MAX_DEPTH)]),

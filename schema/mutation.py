@@ -139,3 +139,18 @@ class Mutation:
     async def unlike_tweet(self, info: Info, tweet_id: strawberry.ID) -> TweetPayload:
         tweet, errors = await attempt(mutations.unlike_tweet(info.context, tweet_id))
         return TweetPayload(tweet=Tweet.of(tweet) if tweet else None, errors=errors)
+
+    @strawberry.mutation(
+        description="(auth) Takes the original's id; returns the retweet (retweeting twice "
+        "returns the same one)."
+    )
+    async def retweet(self, info: Info, tweet_id: strawberry.ID) -> TweetPayload:
+        tweet, errors = await attempt(mutations.retweet(info.context, tweet_id))
+        return TweetPayload(tweet=Tweet.of(tweet) if tweet else None, errors=errors)
+
+    @strawberry.mutation(
+        description="(auth) Takes the original's id; returns the original. Idempotent."
+    )
+    async def undo_retweet(self, info: Info, tweet_id: strawberry.ID) -> TweetPayload:
+        tweet, errors = await attempt(mutations.undo_retweet(info.context, tweet_id))
+        return TweetPayload(tweet=Tweet.of(tweet) if tweet else None, errors=errors)

@@ -153,6 +153,7 @@ class Tweet(Node):
     )
     created_at: datetime
     like_count: int
+    retweet_count: int
     hashtags: list[str] = strawberry.field(
         description="Lower-cased, without '#', in order of appearance."
     )
@@ -166,6 +167,7 @@ class Tweet(Node):
             text=record.text,
             created_at=_datetime(record.created_at_ms),
             like_count=record.like_count,
+            retweet_count=record.retweet_count,
             hashtags=list(record.hashtags),
             conversation_id=strawberry.ID(str(record.thread_root_id)),
             record=record,
@@ -191,6 +193,17 @@ class Tweet(Node):
     @strawberry.field
     async def viewer_has_liked(self, info: Info) -> bool:
         return await tweet_resolvers.viewer_has_liked(info.context, self.record.id)
+
+    @strawberry.field
+    async def viewer_has_retweeted(self, info: Info) -> bool:
+        return await tweet_resolvers.viewer_has_retweeted(info.context, self.record.id)
+
+    @strawberry.field(
+        description="Set when this is a retweet: the original. A retweet's text is empty."
+    )
+    async def retweet_of(self, info: Info) -> Tweet | None:
+        original = await tweet_resolvers.related(info.context, self.record.retweet_of_id)
+        return Tweet.of(original) if original else None
 
 
 @strawberry.type

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from argon2 import PasswordHasher
 
-from app import Overrides, create_app
+from app import SERVICES_KEY, Overrides, create_app
 from core.security import Passwords
 from core.settings import Settings
 
@@ -70,6 +71,14 @@ class GraphQLClient:
         assert body.get("errors"), body
         code: str = body["errors"][0]["extensions"]["code"]
         return code
+
+    async def settle(self, within: float = 10.0) -> None:
+        """Wait until every queued fan-out job has been applied."""
+        queue = self.http.app[SERVICES_KEY].stores.queue
+        deadline = asyncio.get_running_loop().time() + within
+        while await queue.depth():
+            assert asyncio.get_running_loop().time() < deadline, "fan-out did not finish"
+            await asyncio.sleep(0.01)
 
     async def sign_up(self, handle: str, password: str = "correct horse") -> tuple[str, str]:
         """Sign a user up; returns (token, user id)."""

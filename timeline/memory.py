@@ -1,63 +1,99 @@
-"""The embedded timeline cache: in-process, bounded by the cap and an LRU of users."""
+"""The embedded timeline cache: in-process, bounded by caps, time-to-live and an LRU."""
 
 from __future__ import annotations
 
 import bisect
+import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+
+from timeline.port import Window
 
 
-class MemoryTimelineCache:
-    def __init__(self, max_timelines: int = 100_000) -> None:
-        # Each timeline is a list of NEGATED ids kept ascending, i.e. newest first.
-        self._timelines: OrderedDict[int, list[int]] = OrderedDict()
-        self._max_timelines = max_timelines
+class _Lists:
+    """Id lists keyed by user: each kept as NEGATED ids ascending, i.e. newest first."""
 
-    def _touch(self, user_id: int) -> list[int] | None:
-        entries = self._timelines.get(user_id)
-        if entries is not None:
-            self._timelines.move_to_end(user_id)
+    def __init__(
+        self, ttl_seconds: float | None, max_lists: int, clock: Callable[[], float]
+    ) -> None:
+        self._lists: OrderedDict[int, list[int]] = OrderedDict()
+        self._expires: dict[int, float] = {}
+        self._ttl = ttl_seconds
+        self._max = max_lists
+        self._clock = clock
+
+    def find(self, key: int, touch: bool = False) -> list[int] | None:
+        entries = self._lists.get(key)
+        if entries is None:
+            return None
+        if self._ttl is not None and self._expires[key] <= self._clock():
+            self.drop(key)
+            return None
+        if touch:
+            self._lists.move_to_end(key)
+            if self._ttl is not None:
+                self._expires[key] = self._clock() + self._ttl
         return entries
 
-    async def get(self, user_id: int, limit: int, before_id: int | None = None) -> list[int] | None:
-        entries = self._touch(user_id)
+    def page(self, key: int, limit: int, before_id: int | None, touch: bool) -> Window | None:
+        entries = self.find(key, touch=touch)
         if entries is None:
             return None
         start = 0 if before_id is None else bisect.bisect_right(entries, -before_id)
-        return [-neg for neg in entries[start : start + max(limit, 0)]]
+        ids = [-neg for neg in entries[start : start + max(limit, 0)]]
+        return Window(ids, -entries[-1] if entries else 0)
 
-    async def store(self, user_id: int, tweet_ids: Sequence[int], cap: int) -> None:
-        current = self._timelines.get(user_id, [])
-        merged = sorted(set(current) | {-tid for tid in tweet_ids})[:cap]
-        self._timelines[user_id] = merged
-        self._timelines.move_to_end(user_id)
-        while len(self._timelines) > self._max_timelines:
-            self._timelines.popitem(last=False)
+    def store(self, key: int, ids: Sequence[int], cap: int) -> None:
+        current = self.find(key) or []
+        self._lists[key] = sorted(set(current) | {-i for i in ids})[:cap]
+        self._lists.move_to_end(key)
+        if self._ttl is not None:
+            self._expires[key] = self._clock() + self._ttl
+        while len(self._lists) > self._max:
+            oldest, _ = self._lists.popitem(last=False)
+            self._expires.pop(oldest, None)
 
-    async def push(self, user_ids: Sequence[int], tweet_id: int, cap: int) -> int:
-        delivered = 0
-        neg = -tweet_id
-        for user_id in dict.fromkeys(user_ids):
-            entries = self._timelines.get(user_id)
-            if entries is None:
-                continue
+    def add(self, key: int, ids: Sequence[int], cap: int) -> int:
+        """Add ids to a present list; how many it newly keeps (0 when absent)."""
+        entries = self.find(key)
+        if entries is None:
+            return 0
+        added = 0
+        floor = -entries[-1] if entries else 0
+        for tweet_id in ids:
+            neg = -tweet_id
             index = bisect.bisect_left(entries, neg)
-            if index >= cap or (index < len(entries) and entries[index] == neg):
-                continue  # older than everything the capped timeline keeps, or there already
+            if tweet_id < floor or index >= cap or (index < len(entries) and entries[index] == neg):
+                continue  # below the authoritative region, past the cap, or there already
             entries.insert(index, neg)
             del entries[cap:]
-            delivered += 1
-        return delivered
+            added += 1
+        return added
 
-    async def remove(self, user_id: int, tweet_ids: Sequence[int]) -> None:
-        entries = self._timelines.get(user_id)
-        if entries is None:
-            return
-        gone = {-tid for tid in tweet_ids}
-        entries[:] = [neg for neg in entries if neg not in gone]
+    def remove(self, key: int, ids: Sequence[int]) -> None:
+        entries = self.find(key)
+        if entries is not None:
+            gone = {-i for i in ids}
+            entries[:] = [neg for neg in entries if neg not in gone]
 
-    async def drop(self, user_id: int) -> None:
-        self._timelines.pop(user_id, None)
+    def drop(self, key: int) -> None:
+        self._lists.pop(key, None)
+        self._expires.pop(key, None)
+
+    def clear(self) -> None:
+        self._lists.clear()
+        self._expires.clear()
+
+
+class MemoryTimelineCache:
+    def __init__(
+        self,
+        ttl_seconds: float | None = 30 * 24 * 3600,
+        max_timelines: int = 100_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._timelines = _Lists(ttl_seconds, max_timelines, clock)
+        self._recent = _Lists(None, max_timelines, clock)
 
     async def open(self) -> None:
         """Nothing to connect to."""
@@ -67,3 +103,49 @@ class MemoryTimelineCache:
 
     async def close(self) -> None:
         self._timelines.clear()
+        self._recent.clear()
+
+    async def get(self, user_id: int, limit: int, before_id: int | None = None) -> Window | None:
+        return self._timelines.page(user_id, limit, before_id, touch=True)
+
+    async def store(self, user_id: int, tweet_ids: Sequence[int], cap: int) -> None:
+        self._timelines.store(user_id, tweet_ids, cap)
+
+    async def extend(self, user_id: int, tweet_ids: Sequence[int], cap: int) -> bool:
+        if self._timelines.find(user_id) is None:
+            return False
+        self._timelines.add(user_id, tweet_ids, cap)
+        return True
+
+    async def push(self, user_ids: Sequence[int], tweet_id: int, cap: int) -> int:
+        return sum(self._timelines.add(u, [tweet_id], cap) for u in dict.fromkeys(user_ids))
+
+    async def remove(self, user_id: int, tweet_ids: Sequence[int]) -> None:
+        self._timelines.remove(user_id, tweet_ids)
+
+    async def remove_from_many(self, user_ids: Sequence[int], tweet_id: int) -> None:
+        for user_id in user_ids:
+            self._timelines.remove(user_id, [tweet_id])
+
+    async def drop(self, user_id: int) -> None:
+        self._timelines.drop(user_id)
+
+    async def recent_get(
+        self, author_ids: Sequence[int], limit: int, before_id: int | None = None
+    ) -> dict[int, Window | None]:
+        return {
+            a: self._recent.page(a, limit, before_id, touch=False)
+            for a in dict.fromkeys(author_ids)
+        }
+
+    async def recent_store(self, author_id: int, tweet_ids: Sequence[int], cap: int) -> None:
+        self._recent.store(author_id, tweet_ids, cap)
+
+    async def recent_add(self, author_id: int, tweet_id: int, cap: int) -> bool:
+        if self._recent.find(author_id) is None:
+            return False
+        self._recent.add(author_id, [tweet_id], cap)
+        return True
+
+    async def recent_remove(self, author_id: int, tweet_ids: Sequence[int]) -> None:
+        self._recent.remove(author_id, tweet_ids)

@@ -1,38 +1,87 @@
-"""The timeline cache port: per-user lists of tweet ids, newest first, capped.
+"""The timeline cache port: per-user home timelines and per-author recent tweets.
 
-A timeline is either present (complete for its newest ``cap`` entries) or
-absent, in which case the reader rebuilds it from the stores. Pushes go only
-into timelines that are present, so an absent one is never mistaken for a
-complete one. No operation spans two users' timelines in one command, so a
-Redis Cluster adapter can keep one key per timeline.
+A home timeline is a list of tweet ids, newest first, capped. It is either
+present (complete for its newest ``cap`` entries) or absent, in which case the
+reader rebuilds it from the stores. Pushes go only into present timelines, so
+an absent one is never mistaken for a complete one. Reading a timeline keeps
+it alive for the adapter's time-to-live (CHIRP_ACTIVE_DAYS): the timelines of
+users who stopped reading expire, and fan-out skips them.
+
+A recent list holds a celebrity author's newest tweet ids; readers merge it
+into their timelines instead of receiving those tweets by fan-out.
+
+No operation spans two users' keys in one command, so a Redis Cluster adapter
+keeps one key per list.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 
+@dataclass(frozen=True)
+class Window:
+    """Part of a cached list: ``ids`` newest first, and the oldest id the list holds.
+
+    A list is authoritative from its newest id down to ``oldest`` (0 when the
+    list is empty: it holds everything there is, which is nothing); below
+    ``oldest`` only the stores know. Adds into a present list never go below
+    ``oldest``, so the region stays gap-free.
+    """
+
+    ids: list[int]
+    oldest: int
+
+
 class TimelineCache(Protocol):
-    async def get(self, user_id: int, limit: int, before_id: int | None = None) -> list[int] | None:
-        """Up to ``limit`` ids below ``before_id``, newest first; None when not cached."""
+    async def get(self, user_id: int, limit: int, before_id: int | None = None) -> Window | None:
+        """Up to ``limit`` ids below ``before_id``, newest first; None when not cached.
+
+        Refreshes the timeline's time-to-live: reading is what makes a user active.
+        """
         ...
 
     async def store(self, user_id: int, tweet_ids: Sequence[int], cap: int) -> None:
         """Make the timeline present, holding ``tweet_ids`` merged with what it had, capped."""
         ...
 
+    async def extend(self, user_id: int, tweet_ids: Sequence[int], cap: int) -> bool:
+        """Add ids (those not older than its oldest) to a present timeline; False if absent."""
+        ...
+
     async def push(self, user_ids: Sequence[int], tweet_id: int, cap: int) -> int:
-        """Add one id to each of these timelines that is present; returns how many took it."""
+        """Add one id to each present timeline it is not older than; returns how many took it."""
         ...
 
     async def remove(self, user_id: int, tweet_ids: Sequence[int]) -> None:
-        """Take ids out of one timeline (unfollow, delete)."""
+        """Take ids out of one timeline (unfollow)."""
+        ...
+
+    async def remove_from_many(self, user_ids: Sequence[int], tweet_id: int) -> None:
+        """Take one id out of each of these timelines (delete)."""
         ...
 
     async def drop(self, user_id: int) -> None:
         """Forget the timeline; the next read rebuilds it."""
         ...
+
+    async def recent_get(
+        self, author_ids: Sequence[int], limit: int, before_id: int | None = None
+    ) -> dict[int, Window | None]:
+        """Per author, up to ``limit`` recent ids below ``before_id``; None when not cached."""
+        ...
+
+    async def recent_store(self, author_id: int, tweet_ids: Sequence[int], cap: int) -> None:
+        """Make the author's recent list present with these ids merged in, capped."""
+        ...
+
+    async def recent_add(self, author_id: int, tweet_id: int, cap: int) -> bool:
+        """Add an id to the author's recent list if present; False if absent."""
+        ...
+
+    async def recent_remove(self, author_id: int, tweet_ids: Sequence[int]) -> None: ...
 
     async def ping(self) -> None:
         """Raise if the cache cannot answer."""

@@ -1,16 +1,16 @@
 """The production timeline cache: Redis through redis.asyncio.
 
-Key names (one key per timeline; the ``{...}`` hash tag keeps any future
-per-user keys in the same Redis Cluster slot)::
+Key names (one key per list; the ``{...}`` hash tag names the Redis Cluster slot)::
 
-    chirp:tl:{<user_id>}   sorted set: the user's home timeline
+    chirp:tl:{<user_id>}       sorted set: the user's home timeline (expires when unread)
+    chirp:recent:{<author_id>} sorted set: a celebrity author's recent tweets
 
 Snowflake ids need 63 bits, more than a sorted-set score (a double) holds
 exactly, so every member has score 0 and is the id zero-padded to 19 digits:
 lexicographic order is then numeric order, read with ZREVRANGEBYLEX. The
-member ``"0"`` marks the timeline as present even when it holds no tweet; it
-sorts before every id and is never returned. Each command touches one key, so
-the cache works unchanged on Redis Cluster.
+member ``"0"`` marks a list as present even when it holds no tweet; it sorts
+before every id and is never returned. Each command or script touches one
+key, so the cache works unchanged on Redis Cluster.
 """
 
 from __future__ import annotations
@@ -21,58 +21,89 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from timeline.port import Window
+
 UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (RedisConnectionError, RedisTimeoutError)
 
 WIDTH = 19  # digits of the largest 63-bit id
-PRESENT = "0"
-KEY_PREFIX = "chirp:tl:"
+TIMELINE_PREFIX = "chirp:tl:"
+RECENT_PREFIX = "chirp:recent:"
 
-# KEYS[1] timeline; ARGV[1] upper bound; ARGV[2] limit. nil when absent.
+# KEYS[1] list; ARGV[1] upper bound; ARGV[2] limit; ARGV[3] ttl seconds (0: none).
+# nil if absent, else {oldest id held or '0', ids...}.
 _GET = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-return redis.call('ZREVRANGEBYLEX', KEYS[1], ARGV[1], '(0', 'LIMIT', 0, tonumber(ARGV[2]))
+if tonumber(ARGV[3]) > 0 then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
+local oldest = redis.call('ZRANGE', KEYS[1], 1, 1)[1] or '0'
+local ids = redis.call('ZREVRANGEBYLEX', KEYS[1], ARGV[1], '(0', 'LIMIT', 0, tonumber(ARGV[2]))
+table.insert(ids, 1, oldest)
+return ids
 """
-# KEYS[1] timeline; ARGV[1] cap; ARGV[2..] members. Makes the timeline present.
-_STORE = """
-redis.call('ZADD', KEYS[1], 0, '0')
-for i = 2, #ARGV, 500 do
-  local args = {}
-  for j = i, math.min(i + 499, #ARGV) do
+# KEYS[1] list; ARGV[1] cap; ARGV[2] ttl (0: none); ARGV[3] 1: only if present; ARGV[4..] ids.
+# Returns how many ids the list newly keeps, or -1 when absent and only-if-present.
+_ADD = """
+local present = redis.call('EXISTS', KEYS[1]) == 1
+if not present then
+  if ARGV[3] == '1' then return -1 end
+  redis.call('ZADD', KEYS[1], 0, '0')
+end
+-- into a present list, nothing below its oldest id: that region belongs to the stores
+local floor = '0'
+if ARGV[3] == '1' then floor = redis.call('ZRANGE', KEYS[1], 1, 1)[1] or '0' end
+local added = 0
+local args = {}
+for i = 4, #ARGV do
+  if ARGV[i] >= floor then
     args[#args + 1] = 0
-    args[#args + 1] = ARGV[j]
+    args[#args + 1] = ARGV[i]
   end
-  redis.call('ZADD', KEYS[1], unpack(args))
+  if #args >= 1000 or (i == #ARGV and #args > 0) then
+    added = added + redis.call('ZADD', KEYS[1], unpack(args))
+    args = {}
+  end
 end
 local extra = redis.call('ZCARD', KEYS[1]) - 1 - tonumber(ARGV[1])
-if extra > 0 then redis.call('ZREMRANGEBYRANK', KEYS[1], 1, extra) end
-return 1
-"""
-# KEYS[1] timeline; ARGV[1] cap; ARGV[2] member. 1 if newly kept, else 0.
-_PUSH = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local added = redis.call('ZADD', KEYS[1], 0, ARGV[2])
-local extra = redis.call('ZCARD', KEYS[1]) - 1 - tonumber(ARGV[1])
-if extra > 0 then redis.call('ZREMRANGEBYRANK', KEYS[1], 1, extra) end
-if added == 1 and redis.call('ZSCORE', KEYS[1], ARGV[2]) then return 1 end
-return 0
+if extra > 0 then
+  redis.call('ZREMRANGEBYRANK', KEYS[1], 1, extra)
+  if #ARGV == 4 and not redis.call('ZSCORE', KEYS[1], ARGV[4]) then added = 0 end
+end
+if not present and tonumber(ARGV[2]) > 0 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+return added
 """
 
 
 def timeline_key(user_id: int) -> str:
-    return f"{KEY_PREFIX}{{{user_id}}}"
+    return f"{TIMELINE_PREFIX}{{{user_id}}}"
+
+
+def recent_key(author_id: int) -> str:
+    return f"{RECENT_PREFIX}{{{author_id}}}"
 
 
 def member(tweet_id: int) -> str:
     return str(tweet_id).zfill(WIDTH)
 
 
+def _window(found: list[bytes] | None) -> Window | None:
+    if found is None:
+        return None
+    oldest, *ids = found
+    return Window([int(m) for m in ids], int(oldest))
+
+
+def _upper(before_id: int | None) -> str:
+    return "+" if before_id is None else "(" + member(before_id)
+
+
 class RedisTimelineCache:
-    def __init__(self, redis: Redis, batch_size: int = 1000) -> None:
+    def __init__(
+        self, redis: Redis, ttl_seconds: int = 30 * 24 * 3600, batch_size: int = 1000
+    ) -> None:
         self.redis = redis
+        self.ttl_seconds = ttl_seconds
         self.batch_size = batch_size
         self._get = redis.register_script(_GET)
-        self._store = redis.register_script(_STORE)
-        self._push = redis.register_script(_PUSH)
+        self._add = redis.register_script(_ADD)
 
     async def open(self) -> None:
         await self.redis.ping()
@@ -83,15 +114,24 @@ class RedisTimelineCache:
     async def close(self) -> None:
         await self.redis.aclose()
 
-    async def get(self, user_id: int, limit: int, before_id: int | None = None) -> list[int] | None:
-        upper = "+" if before_id is None else "(" + member(before_id)
-        found = await self._get(keys=[timeline_key(user_id)], args=[upper, max(limit, 0)])
-        if found is None:
-            return None
-        return [int(m) for m in found] if limit > 0 else []
+    async def _page(self, key: str, limit: int, before_id: int | None, ttl: int) -> Window | None:
+        found = await self._get(keys=[key], args=[_upper(before_id), max(limit, 0), ttl])
+        return _window(found)
+
+    async def get(self, user_id: int, limit: int, before_id: int | None = None) -> Window | None:
+        return await self._page(timeline_key(user_id), limit, before_id, self.ttl_seconds)
 
     async def store(self, user_id: int, tweet_ids: Sequence[int], cap: int) -> None:
-        await self._store(keys=[timeline_key(user_id)], args=[cap, *map(member, tweet_ids)])
+        await self._add(
+            keys=[timeline_key(user_id)],
+            args=[cap, self.ttl_seconds, 0, *map(member, tweet_ids)],
+        )
+
+    async def extend(self, user_id: int, tweet_ids: Sequence[int], cap: int) -> bool:
+        added = await self._add(
+            keys=[timeline_key(user_id)], args=[cap, 0, 1, *map(member, tweet_ids)]
+        )
+        return int(added) >= 0
 
     async def push(self, user_ids: Sequence[int], tweet_id: int, cap: int) -> int:
         unique = list(dict.fromkeys(user_ids))
@@ -99,15 +139,52 @@ class RedisTimelineCache:
         for start in range(0, len(unique), self.batch_size):
             async with self.redis.pipeline(transaction=False) as pipe:
                 for user_id in unique[start : start + self.batch_size]:
-                    await self._push(
-                        keys=[timeline_key(user_id)], args=[cap, member(tweet_id)], client=pipe
+                    await self._add(
+                        keys=[timeline_key(user_id)],
+                        args=[cap, 0, 1, member(tweet_id)],
+                        client=pipe,
                     )
-                delivered += sum(int(r) for r in await pipe.execute())
+                delivered += sum(max(int(r), 0) for r in await pipe.execute())
         return delivered
 
     async def remove(self, user_id: int, tweet_ids: Sequence[int]) -> None:
         if tweet_ids:
             await self.redis.zrem(timeline_key(user_id), *map(member, tweet_ids))
 
+    async def remove_from_many(self, user_ids: Sequence[int], tweet_id: int) -> None:
+        unique = list(dict.fromkeys(user_ids))
+        for start in range(0, len(unique), self.batch_size):
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for user_id in unique[start : start + self.batch_size]:
+                    pipe.zrem(timeline_key(user_id), member(tweet_id))
+                await pipe.execute()
+
     async def drop(self, user_id: int) -> None:
         await self.redis.delete(timeline_key(user_id))
+
+    async def recent_get(
+        self, author_ids: Sequence[int], limit: int, before_id: int | None = None
+    ) -> dict[int, Window | None]:
+        authors = list(dict.fromkeys(author_ids))
+        if not authors:
+            return {}
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for author_id in authors:
+                await self._get(
+                    keys=[recent_key(author_id)],
+                    args=[_upper(before_id), max(limit, 0), 0],
+                    client=pipe,
+                )
+            found = await pipe.execute()
+        return {author: _window(got) for author, got in zip(authors, found, strict=True)}
+
+    async def recent_store(self, author_id: int, tweet_ids: Sequence[int], cap: int) -> None:
+        await self._add(keys=[recent_key(author_id)], args=[cap, 0, 0, *map(member, tweet_ids)])
+
+    async def recent_add(self, author_id: int, tweet_id: int, cap: int) -> bool:
+        added = await self._add(keys=[recent_key(author_id)], args=[cap, 0, 1, member(tweet_id)])
+        return int(added) >= 0
+
+    async def recent_remove(self, author_id: int, tweet_ids: Sequence[int]) -> None:
+        if tweet_ids:
+            await self.redis.zrem(recent_key(author_id), *map(member, tweet_ids))

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from strawberry.schema import BaseSchema
 
 from core.services import Services
@@ -34,11 +35,22 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return error_response(500, "Internal server error.", "INTERNAL_SERVER_ERROR")
 
 
+async def metrics(_: web.Request) -> web.Response:
+    """This process's metrics in the Prometheus text format."""
+    return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+async def healthz(_: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+def add_worker_routes(app: web.Application) -> None:
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+
+
 def add_routes(app: web.Application, schema: BaseSchema, services: Callable[[], Services]) -> None:
     view = ChirpGraphQLView(schema, services)
-
-    async def healthz(_: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
 
     async def readyz(_: web.Request) -> web.Response:
         stores = services().stores
@@ -66,5 +78,6 @@ def add_routes(app: web.Application, schema: BaseSchema, services: Callable[[], 
     app.router.add_route("GET", "/graphql", view)
     app.router.add_route("POST", "/graphql", view)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/", root)

@@ -7,16 +7,18 @@ with ``extensions.code``, never a bare text page.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
-from aiohttp import web
+from aiohttp import ClientConnectionResetError, web
 from cross_web import AiohttpHTTPRequestAdapter, AsyncHTTPRequestAdapter, HTTPException
-from strawberry.aiohttp.views import GraphQLView
+from strawberry.aiohttp.views import AiohttpWebSocketAdapter, GraphQLView
 from strawberry.http import GraphQLRequestData
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema import BaseSchema
+from strawberry.types.unset import UNSET, UnsetType
 
 from core.services import Services
 from resolvers.context import Context
@@ -52,8 +54,19 @@ class RequestAdapter(AiohttpHTTPRequestAdapter):
         return value.lower() if value else value
 
 
+class WebSocketAdapter(AiohttpWebSocketAdapter):
+    """GraphQL over WebSocket speaks text frames: send the JSON as text, not bytes."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        try:
+            await self.ws.send_str(orjson.dumps(message).decode())
+        except (RuntimeError, ClientConnectionResetError) as exc:
+            raise WebSocketDisconnected from exc
+
+
 class ChirpGraphQLView(GraphQLView[Context, None]):
     request_adapter_class = RequestAdapter
+    websocket_adapter_class = WebSocketAdapter
 
     def __init__(self, schema: BaseSchema, services: Callable[[], Services]) -> None:
         super().__init__(schema=schema, graphql_ide="graphiql", allow_queries_via_get=True)
@@ -65,6 +78,14 @@ class ChirpGraphQLView(GraphQLView[Context, None]):
             request.headers.get("Authorization"),
             request.headers.get("Idempotency-Key"),
         )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """graphql-transport-ws / graphql-ws: the token comes in connection_init."""
+        params = context.connection_params if isinstance(context.connection_params, dict) else {}
+        authorization = params.get("authorization") or params.get("Authorization")
+        context.authenticate(authorization if isinstance(authorization, str) else None)
+        unset: UnsetType = UNSET
+        return unset
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)

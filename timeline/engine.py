@@ -1,0 +1,342 @@
+"""The timeline engine: hybrid push/pull home timelines, written once above the ports.
+
+Write path. Posting stores the tweet (marked for fan-out), then enqueues a
+fan-out job and publishes a realtime event. A worker applies the job: for an
+author below the celebrity threshold it pushes the tweet id into the cached
+timeline of every follower that has one (a timeline exists only while its
+owner keeps reading it, so inactive followers are skipped), in batches of one
+pipeline each; for a celebrity it only adds the id to the author's recent
+list. A tweet whose job never ran stays marked, and the repair pass enqueues
+it again. Jobs run at least once; every step is idempotent.
+
+Read path. The cached ids of the viewer's timeline (rebuilt from the stores
+when absent) are merged with the recent lists of the celebrities the viewer
+follows, then hydrated in one batch and filtered: deleted tweets, authors no
+longer followed, retweets whose original is gone, and a second showing of
+the same original. A cached list is authoritative only down to the oldest id
+it holds; below that, pages come from the stores, so scrolling back never
+ends early. When the cache fails, the whole read is served by the pull path.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from core import metrics
+from core.ids import id_timestamp_ms, min_id_for_ms
+from core.models import TweetRecord
+from docstore.port import TweetStore
+from graph.port import SocialGraph
+from timeline.events import EventBus
+from timeline.port import TimelineCache, Window
+from timeline.queue import FanoutQueue, Job
+
+log = logging.getLogger("chirp.timeline")
+
+
+@dataclass(frozen=True)
+class TimelineConfig:
+    strategy: str = "hybrid"  # hybrid | push | pull
+    celebrity_threshold: int = 10_000
+    cap: int = 800
+    recent_cap: int = 200  # ids kept in a celebrity's recent list
+    batch: int = 1000  # followers per fan-out batch
+    max_windows: int = 4  # cache windows tried per page before going to the stores
+
+
+class TimelineEngine:
+    def __init__(
+        self,
+        graph: SocialGraph,
+        tweets: TweetStore,
+        cache: TimelineCache,
+        queue: FanoutQueue,
+        events: EventBus,
+        config: TimelineConfig | None = None,
+        unavailable: tuple[type[BaseException], ...] = (),
+    ) -> None:
+        self.graph = graph
+        self.tweets = tweets
+        self.cache = cache
+        self.queue = queue
+        self.events = events
+        self.config = config or TimelineConfig()
+        # errors of the cache, queue and bus that mean "down right now": degrade, don't fail
+        self.unavailable = unavailable or (ConnectionError, OSError)
+
+    # ------------------------------------------------------------------ reads
+
+    async def home(self, viewer_id: int, limit: int, before_id: int | None) -> list[TweetRecord]:
+        """Up to ``limit`` tweets of the viewer's home timeline below ``before_id``, newest first."""
+        if limit <= 0:
+            return []
+        sources = await self.graph.following_for_timeline(viewer_id)
+        following = {viewer_id, *(user_id for user_id, _ in sources)}
+        if self.config.strategy == "pull":
+            metrics.TIMELINE_READS.labels("store").inc()
+            return await self._pull(following, limit, before_id, set())
+        celebrities = sorted(
+            {u for u, celebrity in sources if celebrity and u != viewer_id}
+            if self.config.strategy == "hybrid"
+            else set()
+        )
+        try:
+            return await self._cached(viewer_id, following, celebrities, limit, before_id)
+        except self.unavailable as exc:
+            log.warning("timeline cache unavailable (%s): serving %s by pull", exc, viewer_id)
+            metrics.TIMELINE_READS.labels("store").inc()
+            return await self._pull(following, limit, before_id, set())
+
+    async def user(
+        self, user_id: int, limit: int, before_id: int | None, include_replies: bool
+    ) -> list[TweetRecord]:
+        return await self.tweets.tweets_by_authors(
+            [user_id], limit, before_id, include_replies=include_replies
+        )
+
+    async def _cached(
+        self,
+        viewer_id: int,
+        following: set[int],
+        celebrities: list[int],
+        limit: int,
+        before_id: int | None,
+    ) -> list[TweetRecord]:
+        window = max(2 * limit, limit + 20)  # room for what filtering drops
+        pushed_authors = following - set(celebrities)
+        page: list[TweetRecord] = []
+        seen: set[int] = set()
+        cursor = before_id
+        source = "cache"
+        for _ in range(self.config.max_windows):
+            home = await self.cache.get(viewer_id, window, cursor)
+            if home is None:
+                await self._rebuild(viewer_id, pushed_authors)
+                source = "rebuild"
+                home = await self.cache.get(viewer_id, window, cursor) or Window([], 0)
+            windows = [home]
+            if celebrities:
+                metrics.CELEBRITY_MERGES.inc()
+                windows += await self._celebrity_windows(celebrities, window, cursor)
+            # Each list is exact from the cursor down to its bound: its last id when
+            # the window filled up, else the oldest id it holds. All are exact down
+            # to the highest bound.
+            bound = max(w.ids[-1] if len(w.ids) >= window else w.oldest for w in windows)
+            candidates = sorted({i for w in windows for i in w.ids if i >= bound}, reverse=True)
+            page += await self._filter(candidates, following, seen)
+            if len(page) >= limit:
+                break
+            if bound == 0:  # every list holds all there is: nothing older anywhere
+                break
+            cursor = bound
+            if all(len(w.ids) < window for w in windows):
+                # below every list's oldest id: only the stores know
+                metrics.TIMELINE_READS.labels("store").inc()
+                page += await self._pull(following, limit - len(page), cursor, seen)
+                break
+        metrics.TIMELINE_READS.labels(source).inc()
+        return page[:limit]
+
+    async def _celebrity_windows(
+        self, celebrities: list[int], window: int, cursor: int | None
+    ) -> list[Window]:
+        recent = await self.cache.recent_get(celebrities, window, cursor)
+        windows = [w for w in recent.values() if w is not None]
+        missing = [author for author, w in recent.items() if w is None]
+        if missing:  # recent lists not cached (e.g. the cache was flushed): the store answers
+            stored = await self.tweets.tweets_by_authors(missing, window, cursor)
+            ids = [t.id for t in stored]
+            oldest = ids[-1] if len(ids) >= window else 0
+            windows.append(Window(ids, oldest))
+        return windows
+
+    async def _rebuild(self, viewer_id: int, authors: set[int]) -> None:
+        """Fill an absent timeline from the stores, then catch up with what arrived meanwhile.
+
+        A tweet fanned out while the rebuild read the store found no timeline to
+        enter; the second, smaller read picks it up.
+        """
+        cap = self.config.cap
+        newest = await self.tweets.tweets_by_authors(list(authors), cap)
+        await self.cache.store(viewer_id, [t.id for t in newest], cap)
+        caught_up = await self.tweets.tweets_by_authors(list(authors), min(cap, 100))
+        await self.cache.extend(viewer_id, [t.id for t in caught_up], cap)
+
+    async def _pull(
+        self, following: set[int], limit: int, before_id: int | None, seen: set[int]
+    ) -> list[TweetRecord]:
+        """The pull path: the followees' tweets straight from the tweet store."""
+        page: list[TweetRecord] = []
+        cursor = before_id
+        batch = max(2 * limit, limit + 20)
+        for _ in range(self.config.max_windows):
+            rows = await self.tweets.tweets_by_authors(list(following), batch, cursor)
+            page += await self._filter_records(rows, following, seen)
+            if len(page) >= limit or len(rows) < batch:
+                break
+            cursor = rows[-1].id
+        return page[:limit]
+
+    async def _filter(
+        self, ids: Sequence[int], following: set[int], seen: set[int]
+    ) -> list[TweetRecord]:
+        found = await self.tweets.get_tweets(ids)
+        return await self._filter_records([found[i] for i in ids if i in found], following, seen)
+
+    async def _filter_records(
+        self, rows: Sequence[TweetRecord], following: set[int], seen: set[int]
+    ) -> list[TweetRecord]:
+        """Drop what a reader must not see; ``seen`` holds originals already shown."""
+        originals = {r.retweet_of_id for r in rows if r.retweet_of_id is not None}
+        alive = await self.tweets.get_tweets(list(originals)) if originals else {}
+        kept: list[TweetRecord] = []
+        for row in rows:
+            if row.author_id not in following:
+                continue  # unfollowed since it was cached
+            original = row.retweet_of_id if row.retweet_of_id is not None else row.id
+            if row.retweet_of_id is not None and original not in alive:
+                continue  # a retweet of a deleted tweet
+            if original in seen:
+                continue  # the same original, already on this page
+            seen.add(original)
+            kept.append(row)
+        return kept
+
+    # ----------------------------------------------------------------- writes
+
+    async def posted(self, tweet: TweetRecord) -> None:
+        """After a tweet (or retweet) is stored: queue its fan-out, tell live subscribers."""
+        try:
+            await self.queue.enqueue(Job("post", tweet.id, tweet.author_id))
+        except self.unavailable as exc:
+            log.warning("fan-out queue unavailable (%s): tweet %s waits for repair", exc, tweet.id)
+        await self.publish(tweet)
+
+    async def publish(self, tweet: TweetRecord) -> None:
+        event = {
+            "tweet_id": tweet.id,
+            "author_id": tweet.author_id,
+            "hashtags": list(tweet.hashtags),
+        }
+        try:
+            await self.events.publish(event)
+        except self.unavailable as exc:
+            log.warning("event bus unavailable (%s): no realtime event for %s", exc, tweet.id)
+
+    async def deleted(self, tweet: TweetRecord) -> None:
+        """After a tweet is deleted: take it out of every timeline it reached."""
+        try:
+            await self.queue.enqueue(Job("delete", tweet.id, tweet.author_id))
+        except self.unavailable as exc:
+            # readers filter deleted tweets out anyway; the ids expire with the timelines
+            log.warning("fan-out queue unavailable (%s): delete of %s not purged", exc, tweet.id)
+
+    async def followed(self, follower_id: int, followee_id: int) -> None:
+        """Backfill the followee's recent tweets into the follower's cached timeline."""
+        if self.config.strategy == "pull":
+            return
+        try:
+            recent = await self.tweets.tweets_by_authors([followee_id], self.config.cap)
+            await self.cache.extend(follower_id, [t.id for t in recent], self.config.cap)
+        except self.unavailable as exc:
+            log.warning("timeline cache unavailable (%s): no backfill for %s", exc, follower_id)
+
+    async def unfollowed(self, follower_id: int, followee_id: int) -> None:
+        """Take the followee's tweets out of the follower's cached timeline."""
+        if self.config.strategy == "pull":
+            return
+        try:
+            recent = await self.tweets.tweets_by_authors([followee_id], self.config.cap)
+            await self.cache.remove(follower_id, [t.id for t in recent])
+        except self.unavailable as exc:
+            # readers filter unfollowed authors out anyway
+            log.warning(
+                "timeline cache unavailable (%s): unfollow not purged for %s", exc, follower_id
+            )
+
+    # ------------------------------------------------------------- fan-out
+
+    async def apply(self, job: Job) -> None:
+        """Apply one fan-out job; safe to apply twice."""
+        if job.kind == "post":
+            tweet = (await self.tweets.get_tweets([job.tweet_id])).get(job.tweet_id)
+            if tweet is not None:  # else deleted before its fan-out: nothing to deliver
+                delivered = await self._fan_out(tweet)
+                await self.tweets.mark_fanned_out([tweet.id])
+                metrics.FANOUT_DELIVERIES.inc(delivered)
+                lag = time.time() - id_timestamp_ms(tweet.id) / 1000
+                metrics.FANOUT_LAG.observe(max(lag, 0.0))
+        elif job.kind == "delete":
+            await self._fan_out_delete(job.tweet_id, job.author_id)
+        else:
+            log.error("unknown fan-out job kind %r: dropped", job.kind)
+            return
+        metrics.FANOUT_JOBS.labels(job.kind).inc()
+
+    async def _followers_batches(self, author_id: int) -> list[list[int]]:
+        batches: list[list[int]] = []
+        after: tuple[int, int] | None = None
+        while True:
+            edges = await self.graph.followers(author_id, self.config.batch, after)
+            if edges:
+                batches.append([e.user_id for e in edges])
+            if len(edges) < self.config.batch:
+                return batches
+            after = (edges[-1].since_ms, edges[-1].user_id)
+
+    async def _fan_out(self, tweet: TweetRecord) -> int:
+        config = self.config
+        author = tweet.author_id
+        delivered = await self.cache.push([author], tweet.id, config.cap)  # the author's own
+        if config.strategy == "pull":
+            return delivered
+        followers = (await self.graph.count_followers([author])).get(author, 0)
+        celebrity = config.strategy == "hybrid" and followers >= config.celebrity_threshold
+        if celebrity:
+            was_celebrity = await self.graph.set_celebrity(author, True)
+            # Readers merge the recent list: no fan-out, whatever the follower count.
+            if was_celebrity and await self.cache.recent_add(author, tweet.id, config.recent_cap):
+                return delivered
+            newest = await self.tweets.tweets_by_authors([author], config.recent_cap)
+            await self.cache.recent_store(author, [t.id for t in newest], config.recent_cap)
+            return delivered
+        batches = await self._followers_batches(author)
+        for batch in batches:
+            delivered += await self.cache.push(batch, tweet.id, config.cap)
+        # An author back under the threshold: the tweets only its recent list held go
+        # to the followers first, and only then do readers stop merging that list.
+        recent = (await self.cache.recent_get([author], config.recent_cap)).get(author)
+        if recent is not None and recent.ids:
+            await self._push_all(batches, recent.ids)
+        if await self.graph.set_celebrity(author, False) and recent is None:
+            # the recent list was lost (cache flushed): the store has those tweets
+            stored = await self.tweets.tweets_by_authors([author], config.recent_cap)
+            await self._push_all(batches, [t.id for t in stored])
+        if recent is not None and recent.ids:
+            await self.cache.recent_remove(author, recent.ids)
+        return delivered
+
+    async def _push_all(self, batches: list[list[int]], tweet_ids: Sequence[int]) -> None:
+        for batch in batches:
+            for tweet_id in tweet_ids:
+                await self.cache.push(batch, tweet_id, self.config.cap)
+
+    async def _fan_out_delete(self, tweet_id: int, author_id: int) -> None:
+        await self.cache.remove_from_many([author_id], tweet_id)
+        await self.cache.recent_remove(author_id, [tweet_id])
+        for batch in await self._followers_batches(author_id):
+            await self.cache.remove_from_many(batch, tweet_id)
+
+    async def repair(self, older_than_ms: int, limit: int = 500) -> int:
+        """Enqueue again tweets stored more than ``older_than_ms`` ago whose fan-out never ran."""
+        cutoff = min_id_for_ms(int(time.time() * 1000) - older_than_ms)
+        stuck = await self.tweets.pending_fanout(cutoff, limit)
+        for tweet in stuck:
+            await self.queue.enqueue(Job("post", tweet.id, tweet.author_id))
+        if stuck:
+            metrics.FANOUT_REPAIRED.inc(len(stuck))
+            log.info("repair: %d tweet(s) queued again for fan-out", len(stuck))
+        return len(stuck)
