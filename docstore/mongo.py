@@ -317,6 +317,8 @@ class MongoTweetStore:
     async def likes_by_user(
         self, user_id: int, limit: int, before_like_id: int | None = None
     ) -> list[LikeEdge]:
+        if limit <= 0:
+            return []  # MongoDB reads limit(0) as "no limit"
         query: Doc = {"user_id": Int64(user_id)}
         if before_like_id is not None:
             query["like_id"] = {"$lt": Int64(before_like_id)}
@@ -387,6 +389,8 @@ class MongoTweetStore:
         }
 
     async def pending_fanout(self, before_id: int, limit: int) -> list[TweetRecord]:
+        if limit <= 0:
+            return []  # MongoDB reads limit(0) as "no limit"
         cursor = self.tweets.find({"fanout_pending": True, "_id": {"$lt": Int64(before_id)}})
         return [_tweet(doc) async for doc in cursor.sort("_id", ASCENDING).limit(limit)]
 

@@ -25,9 +25,12 @@ from docstore.sqlite import SqliteTweetStore
 from graph.port import SocialGraph
 from graph.sqlite import SqliteSocialGraph
 from tests import backends
+from timeline.events import EventBus, MemoryEventBus, RedisEventBus
 from timeline.memory import MemoryTimelineCache
 from timeline.port import TimelineCache
+from timeline.queue import FanoutQueue, MemoryFanoutQueue
 from timeline.redis import RedisTimelineCache
+from timeline.redis_queue import RedisFanoutQueue
 
 P = TypeVar("P")
 Factory = Callable[[pytest.FixtureRequest], AbstractAsyncContextManager[P]]
@@ -100,6 +103,48 @@ async def redis_timeline_cache(request: pytest.FixtureRequest) -> AsyncIterator[
         await cache.close()
 
 
+@asynccontextmanager
+async def memory_fanout_queue(request: pytest.FixtureRequest) -> AsyncIterator[FanoutQueue]:
+    queue = MemoryFanoutQueue()
+    await queue.open()
+    try:
+        yield queue
+    finally:
+        await queue.close()
+
+
+@asynccontextmanager
+async def redis_fanout_queue(request: pytest.FixtureRequest) -> AsyncIterator[FanoutQueue]:
+    queue = RedisFanoutQueue(Redis.from_url(request.getfixturevalue("redis_url")))
+    await queue.redis.flushdb()
+    await queue.open()
+    try:
+        yield queue
+    finally:
+        await queue.redis.flushdb()
+        await queue.close()
+
+
+@asynccontextmanager
+async def memory_event_bus(request: pytest.FixtureRequest) -> AsyncIterator[EventBus]:
+    bus = MemoryEventBus()
+    await bus.open()
+    try:
+        yield bus
+    finally:
+        await bus.close()
+
+
+@asynccontextmanager
+async def redis_event_bus(request: pytest.FixtureRequest) -> AsyncIterator[EventBus]:
+    bus = RedisEventBus(Redis.from_url(request.getfixturevalue("redis_url")))
+    await bus.open()
+    try:
+        yield bus
+    finally:
+        await bus.close()
+
+
 GRAPH_FACTORIES: dict[str, Factory[SocialGraph]] = {"sqlite": sqlite_graph, "neo4j": neo4j_graph}
 TWEET_STORE_FACTORIES: dict[str, Factory[TweetStore]] = {
     "sqlite": sqlite_tweet_store,
@@ -108,6 +153,14 @@ TWEET_STORE_FACTORIES: dict[str, Factory[TweetStore]] = {
 TIMELINE_CACHE_FACTORIES: dict[str, Factory[TimelineCache]] = {
     "memory": memory_timeline_cache,
     "redis": redis_timeline_cache,
+}
+FANOUT_QUEUE_FACTORIES: dict[str, Factory[FanoutQueue]] = {
+    "memory": memory_fanout_queue,
+    "redis": redis_fanout_queue,
+}
+EVENT_BUS_FACTORIES: dict[str, Factory[EventBus]] = {
+    "memory": memory_event_bus,
+    "redis": redis_event_bus,
 }
 
 
@@ -129,4 +182,18 @@ async def tweet_store(request: pytest.FixtureRequest) -> AsyncIterator[TweetStor
 async def timeline_cache(request: pytest.FixtureRequest) -> AsyncIterator[TimelineCache]:
     """A fresh, empty timeline cache of each adapter in turn."""
     async with TIMELINE_CACHE_FACTORIES[request.param](request) as adapter:
+        yield adapter
+
+
+@pytest.fixture(params=sorted(FANOUT_QUEUE_FACTORIES))
+async def fanout_queue(request: pytest.FixtureRequest) -> AsyncIterator[FanoutQueue]:
+    """A fresh, empty fan-out queue of each adapter in turn."""
+    async with FANOUT_QUEUE_FACTORIES[request.param](request) as adapter:
+        yield adapter
+
+
+@pytest.fixture(params=sorted(EVENT_BUS_FACTORIES))
+async def event_bus(request: pytest.FixtureRequest) -> AsyncIterator[EventBus]:
+    """A fresh event bus of each adapter in turn (no listener yet)."""
+    async with EVENT_BUS_FACTORIES[request.param](request) as adapter:
         yield adapter

@@ -285,3 +285,76 @@ async def test_existing_follows_returns_the_pairs_that_are_edges(graph: SocialGr
     assert await graph.existing_follows([]) == set()
     await graph.unfollow(a.id, b.id)
     assert await graph.existing_follows(asked) == {(b.id, c.id)}
+
+
+# --- celebrities and timeline sources ----------------------------------------------
+
+
+async def test_following_for_timeline_lists_followees_with_their_celebrity_mark(
+    graph: SocialGraph,
+) -> None:
+    me, a, b, c, fan = await make_users(graph, 5)
+    for n, other in enumerate((a, b, c)):
+        await graph.follow(me.id, other.id, T + n)
+    await graph.follow(fan.id, me.id, T)  # followers are not sources
+    assert await graph.set_celebrity(b.id, True) is False
+    assert sorted(await graph.following_for_timeline(me.id)) == sorted(
+        [(a.id, False), (b.id, True), (c.id, False)]
+    )
+    assert await graph.following_for_timeline(fan.id) == [(me.id, False)]
+    assert await graph.following_for_timeline(c.id) == []
+    assert await graph.following_for_timeline(987654) == []
+
+    await graph.unfollow(me.id, b.id)
+    assert sorted(await graph.following_for_timeline(me.id)) == sorted(
+        [(a.id, False), (c.id, False)]
+    )
+    assert sorted(u for u, _ in await graph.following_for_timeline(me.id)) == sorted(
+        await graph.following_ids(me.id)
+    )
+
+
+async def test_a_celebrity_mark_is_seen_by_every_follower(graph: SocialGraph) -> None:
+    star, *fans = await make_users(graph, 4)
+    for fan in fans:
+        await graph.follow(fan.id, star.id, T)
+    await graph.set_celebrity(star.id, True)
+    for fan in fans:
+        assert await graph.following_for_timeline(fan.id) == [(star.id, True)]
+    await graph.set_celebrity(star.id, False)
+    for fan in fans:
+        assert await graph.following_for_timeline(fan.id) == [(star.id, False)]
+
+
+async def test_set_celebrity_returns_the_previous_mark(graph: SocialGraph) -> None:
+    user, other = await make_users(graph, 2)
+    assert await graph.set_celebrity(user.id, False) is False  # the default
+    assert await graph.set_celebrity(user.id, True) is False
+    assert await graph.set_celebrity(user.id, True) is True
+    assert await graph.set_celebrity(user.id, False) is True
+    assert await graph.set_celebrity(user.id, False) is False
+    assert await graph.set_celebrity(user.id, True) is False
+    assert await graph.set_celebrity(other.id, True) is False  # marks are per user
+
+
+async def test_a_celebrity_mark_changes_nothing_else(graph: SocialGraph) -> None:
+    new, fan = new_user("star"), new_user("fan")
+    await graph.create_user(new)
+    await graph.create_user(fan)
+    await graph.follow(fan.id, new.id, T)
+    await graph.set_celebrity(new.id, True)
+    assert await graph.get_users([new.id]) == {new.id: as_record(new)}
+    assert await graph.get_users_by_handles(["star"]) == {"star": as_record(new)}
+    assert await graph.following_ids(fan.id) == [new.id]
+    assert await graph.followers(new.id, 10) == [FollowEdge(fan.id, T)]
+    assert await graph.count_followers([new.id]) == {new.id: 1}
+    renamed = await graph.update_profile(new.id, "Star!", None)
+    assert renamed is not None
+    assert renamed.display_name == "Star!"
+    assert await graph.following_for_timeline(fan.id) == [(new.id, True)]
+
+
+async def test_set_celebrity_of_a_missing_user_creates_nothing(graph: SocialGraph) -> None:
+    assert await graph.set_celebrity(987654, True) is False
+    assert await graph.set_celebrity(987654, True) is False
+    assert await graph.get_users([987654]) == {}

@@ -331,6 +331,7 @@ async def test_likes_by_user_are_most_recent_like_first_and_page(tweet_store: Tw
         before = page[-1].like_id
     assert seen == expected
     assert await tweet_store.likes_by_user(424242, 10) == []
+    assert await tweet_store.likes_by_user(BOB, 0) == []
 
 
 async def test_a_repeated_like_keeps_its_first_like_time(tweet_store: TweetStore) -> None:
@@ -343,3 +344,229 @@ async def test_a_repeated_like_keeps_its_first_like_time(tweet_store: TweetStore
         LikeEdge(second, b.id),
         LikeEdge(first, a.id),
     ]
+
+
+# --- retweets ----------------------------------------------------------------
+
+
+def retweet_of(original: TweetRecord, author: int = BOB) -> TweetRecord:
+    return tweet(author=author, text="", retweet_of_id=original.id)
+
+
+async def retweet_count(store: TweetStore, tweet_id: int) -> int:
+    return (await store.get_tweets([tweet_id]))[tweet_id].retweet_count
+
+
+async def test_a_new_retweet_is_stored_and_counted_on_the_original(
+    tweet_store: TweetStore,
+) -> None:
+    [original] = await insert(tweet_store, tweet(author=ALICE))
+    rt = retweet_of(original, BOB)
+    assert await tweet_store.retweet(rt) == (rt, True)
+    assert await tweet_store.get_tweets([rt.id]) == {rt.id: rt}
+    assert await retweet_count(tweet_store, original.id) == 1
+    assert (await tweet_store.get_tweets([original.id]))[original.id].like_count == 0
+    assert await tweet_store.tweets_by_authors([BOB], 10) == [rt]
+    assert await tweet_store.count_by_authors([BOB]) == {BOB: 1}
+
+
+async def test_retweeting_again_returns_the_existing_retweet(tweet_store: TweetStore) -> None:
+    [original] = await insert(tweet_store, tweet(author=ALICE))
+    first = retweet_of(original, BOB)
+    await tweet_store.retweet(first)
+    again = retweet_of(original, BOB)
+    assert await tweet_store.retweet(again) == (first, False)
+    assert await tweet_store.get_tweets([again.id]) == {}  # nothing new stored
+    assert await retweet_count(tweet_store, original.id) == 1
+    assert await tweet_store.count_by_authors([BOB]) == {BOB: 1}
+
+    other = retweet_of(original, CAROL)  # a different author's retweet is new
+    assert await tweet_store.retweet(other) == (other, True)
+    assert await retweet_count(tweet_store, original.id) == 2
+
+
+async def test_retweeting_a_missing_original_stores_nothing(tweet_store: TweetStore) -> None:
+    [other] = await insert(tweet_store, tweet(author=ALICE))
+    await tweet_store.mark_fanned_out([other.id])
+    ghost = tweet(author=ALICE)  # never inserted
+    rt = retweet_of(ghost, BOB)
+    assert await tweet_store.retweet(rt) == (None, False)
+    assert await tweet_store.get_tweets([rt.id]) == {}
+    assert await tweet_store.retweeted_ids(BOB, [ghost.id]) == set()
+    assert await tweet_store.count_by_authors([BOB]) == {BOB: 0}
+    assert await tweet_store.pending_fanout(MAX_ID, 10) == []
+
+    deleted = tweet(author=ALICE)
+    await insert(tweet_store, deleted)
+    await tweet_store.delete_tweet(deleted.id)
+    assert await tweet_store.retweet(retweet_of(deleted, BOB)) == (None, False)
+    # once the original exists, the same author can retweet it
+    await insert(tweet_store, ghost)
+    later = retweet_of(ghost, BOB)
+    assert await tweet_store.retweet(later) == (later, True)
+    assert await retweet_count(tweet_store, ghost.id) == 1
+
+
+async def test_concurrent_retweets_by_different_users_all_count(tweet_store: TweetStore) -> None:
+    [original] = await insert(tweet_store, tweet(author=ALICE))
+    retweets = [retweet_of(original, 1000 + n) for n in range(10)]
+    results = await asyncio.gather(*(tweet_store.retweet(rt) for rt in retweets))
+    assert results == [(rt, True) for rt in retweets]
+    assert await retweet_count(tweet_store, original.id) == 10
+    for n in range(10):
+        assert await tweet_store.retweeted_ids(1000 + n, [original.id]) == {original.id}
+
+
+async def test_concurrent_retweets_by_one_user_count_once(tweet_store: TweetStore) -> None:
+    [original] = await insert(tweet_store, tweet(author=ALICE))
+    attempts = [retweet_of(original, BOB) for _ in range(10)]
+    results = await asyncio.gather(*(tweet_store.retweet(rt) for rt in attempts))
+    created = [stored for stored, was_new in results if was_new]
+    assert len(created) == 1
+    assert created[0] in attempts
+    assert [stored for stored, _ in results] == [created[0]] * 10
+    assert await retweet_count(tweet_store, original.id) == 1
+    assert await tweet_store.count_by_authors([BOB]) == {BOB: 1}
+    assert await tweet_store.tweets_by_authors([BOB], 20) == created
+
+
+async def test_undo_retweet_deletes_and_uncounts_it(tweet_store: TweetStore) -> None:
+    [original] = await insert(tweet_store, tweet(author=ALICE))
+    mine, theirs = retweet_of(original, BOB), retweet_of(original, CAROL)
+    await tweet_store.retweet(mine)
+    await tweet_store.retweet(theirs)
+    assert await tweet_store.undo_retweet(BOB, original.id) == mine
+    assert await tweet_store.get_tweets([mine.id]) == {}
+    assert await retweet_count(tweet_store, original.id) == 1
+    assert await tweet_store.retweeted_ids(BOB, [original.id]) == set()
+    assert await tweet_store.retweeted_ids(CAROL, [original.id]) == {original.id}
+
+    assert await tweet_store.undo_retweet(BOB, original.id) is None  # none any more
+    assert await tweet_store.undo_retweet(BOB, 424242) is None
+    assert await tweet_store.undo_retweet(ALICE, original.id) is None
+    assert await retweet_count(tweet_store, original.id) == 1
+
+    again = retweet_of(original, BOB)  # can retweet again
+    assert await tweet_store.retweet(again) == (again, True)
+    assert await retweet_count(tweet_store, original.id) == 2
+
+
+async def test_concurrent_undo_retweets_uncount_once(tweet_store: TweetStore) -> None:
+    [original] = await insert(tweet_store, tweet(author=ALICE))
+    rt = retweet_of(original, BOB)
+    await tweet_store.retweet(rt)
+    await tweet_store.retweet(retweet_of(original, CAROL))
+    results = await asyncio.gather(*(tweet_store.undo_retweet(BOB, original.id) for _ in range(5)))
+    assert [r for r in results if r is not None] == [rt]
+    assert await retweet_count(tweet_store, original.id) == 1
+
+
+async def test_deleting_a_retweet_uncounts_it(tweet_store: TweetStore) -> None:
+    [original] = await insert(tweet_store, tweet(author=ALICE))
+    rt = retweet_of(original, BOB)
+    await tweet_store.retweet(rt)
+    await tweet_store.retweet(retweet_of(original, CAROL))
+    assert await tweet_store.delete_tweet(rt.id) == rt
+    assert await retweet_count(tweet_store, original.id) == 1
+    assert await tweet_store.retweeted_ids(BOB, [original.id]) == set()
+    assert await tweet_store.undo_retweet(BOB, original.id) is None
+    assert await tweet_store.delete_tweet(rt.id) is None
+    assert await retweet_count(tweet_store, original.id) == 1
+    again = retweet_of(original, BOB)
+    assert await tweet_store.retweet(again) == (again, True)
+    assert await retweet_count(tweet_store, original.id) == 2
+
+
+async def test_undo_retweet_removes_the_retweets_likes(tweet_store: TweetStore) -> None:
+    [original] = await insert(tweet_store, tweet(author=ALICE))
+    rt = retweet_of(original, BOB)
+    await tweet_store.retweet(rt)
+    await tweet_store.like(CAROL, rt.id, IDS.next_id())
+    await tweet_store.like(CAROL, original.id, IDS.next_id())
+    undone = await tweet_store.undo_retweet(BOB, original.id)
+    assert undone is not None
+    assert (undone.id, undone.like_count) == (rt.id, 1)  # as it was when deleted
+    assert await tweet_store.liked_tweet_ids(CAROL, [rt.id, original.id]) == {original.id}
+    assert [e.tweet_id for e in await tweet_store.likes_by_user(CAROL, 10)] == [original.id]
+
+
+async def test_a_retweet_outlives_its_deleted_original(tweet_store: TweetStore) -> None:
+    a, b = await insert(tweet_store, tweet(author=ALICE), tweet(author=ALICE))
+    rt_a, rt_b = retweet_of(a, BOB), retweet_of(b, BOB)
+    await tweet_store.retweet(rt_a)
+    await tweet_store.retweet(rt_b)
+    await tweet_store.delete_tweet(a.id)
+    await tweet_store.delete_tweet(b.id)
+    # readers filter retweets of deleted tweets; the retweets can still be taken back
+    assert await tweet_store.get_tweets([rt_a.id, rt_b.id]) == {rt_a.id: rt_a, rt_b.id: rt_b}
+    assert await tweet_store.undo_retweet(BOB, a.id) == rt_a
+    assert await tweet_store.delete_tweet(rt_b.id) == rt_b
+    assert await tweet_store.retweeted_ids(BOB, [a.id, b.id]) == set()
+
+
+async def test_retweeted_ids_answers_for_many_tweets(tweet_store: TweetStore) -> None:
+    a, b, c = await insert(tweet_store, tweet(ALICE), tweet(ALICE), tweet(CAROL))
+    await tweet_store.retweet(retweet_of(a, BOB))
+    await tweet_store.retweet(retweet_of(c, BOB))
+    await tweet_store.retweet(retweet_of(b, CAROL))
+    assert await tweet_store.retweeted_ids(BOB, [a.id, b.id, c.id, 424242, a.id]) == {a.id, c.id}
+    assert await tweet_store.retweeted_ids(CAROL, [a.id, b.id, c.id]) == {b.id}
+    assert await tweet_store.retweeted_ids(ALICE, [a.id, b.id, c.id]) == set()
+    assert await tweet_store.retweeted_ids(BOB, []) == set()
+    await tweet_store.like(BOB, b.id, IDS.next_id())  # a like is not a retweet
+    assert await tweet_store.retweeted_ids(BOB, [b.id]) == set()
+
+
+# --- fan-out bookkeeping ----------------------------------------------------------
+
+MAX_ID = 2**63 - 1
+
+
+async def test_new_tweets_are_pending_fanout_oldest_first(tweet_store: TweetStore) -> None:
+    records = await insert(tweet_store, *(tweet(author=[ALICE, BOB][n % 2]) for n in range(6)))
+    assert await tweet_store.pending_fanout(MAX_ID, 100) == records
+    assert await tweet_store.pending_fanout(MAX_ID, 2) == records[:2]
+    assert await tweet_store.pending_fanout(records[3].id, 100) == records[:3]  # exclusive
+    assert await tweet_store.pending_fanout(records[0].id, 100) == []
+    assert await tweet_store.pending_fanout(MAX_ID, 0) == []
+
+
+async def test_mark_fanned_out_removes_tweets_from_pending(tweet_store: TweetStore) -> None:
+    records = await insert(tweet_store, *(tweet() for _ in range(5)))
+    await tweet_store.mark_fanned_out([records[1].id, records[3].id])
+    assert await tweet_store.pending_fanout(MAX_ID, 100) == [records[0], records[2], records[4]]
+    await tweet_store.mark_fanned_out([records[1].id, records[3].id])  # idempotent
+    await tweet_store.mark_fanned_out([records[3].id, records[3].id, 424242])
+    await tweet_store.mark_fanned_out([])
+    assert await tweet_store.pending_fanout(MAX_ID, 100) == [records[0], records[2], records[4]]
+    assert await tweet_store.pending_fanout(MAX_ID, 2) == [records[0], records[2]]
+    # the tweets themselves are unchanged
+    assert await tweet_store.get_tweets([r.id for r in records]) == {r.id: r for r in records}
+    await tweet_store.mark_fanned_out([r.id for r in records])
+    assert await tweet_store.pending_fanout(MAX_ID, 100) == []
+
+
+async def test_deleted_and_deduplicated_tweets_are_not_pending(tweet_store: TweetStore) -> None:
+    a, b = await insert(tweet_store, tweet(), tweet())
+    await tweet_store.delete_tweet(a.id)
+    first = tweet()
+    await tweet_store.insert_tweet(first, key())
+    await tweet_store.insert_tweet(tweet(), key())  # a retry: stores nothing
+    assert await tweet_store.pending_fanout(MAX_ID, 100) == [b, first]
+
+
+async def test_retweets_are_pending_fanout_too(tweet_store: TweetStore) -> None:
+    [original] = await insert(tweet_store, tweet(author=ALICE))
+    await tweet_store.mark_fanned_out([original.id])
+    rt = retweet_of(original, BOB)
+    await tweet_store.retweet(rt)
+    await tweet_store.retweet(retweet_of(original, BOB))  # existing: nothing new pending
+    later = await insert(tweet_store, tweet(author=CAROL))
+    pending = await tweet_store.pending_fanout(MAX_ID, 100)
+    assert pending == [rt, *later]
+    # the original's count changed after the retweet record was taken: still the record
+    assert pending[0].retweet_of_id == original.id
+    await tweet_store.mark_fanned_out([rt.id])
+    assert await tweet_store.pending_fanout(MAX_ID, 100) == later
+    await tweet_store.undo_retweet(BOB, original.id)
+    assert await tweet_store.pending_fanout(MAX_ID, 100) == later
