@@ -21,6 +21,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 from aiohttp import web
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from core.ids import SnowflakeGenerator
 from core.security import Passwords, Tokens, load_or_create_secret
@@ -129,7 +133,15 @@ def choose_adapters(settings: Settings) -> dict[str, tuple[str, Adapter]]:
         where = f"Redis at {redact(settings.redis_url)}"
 
         def redis_client() -> Redis:
-            return Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5)
+            # Two quick retries: a pooled connection that sat through a Redis restart
+            # fails once ("connection closed"), and the retry on a fresh one succeeds.
+            return Redis.from_url(
+                settings.redis_url,
+                socket_timeout=5,
+                socket_connect_timeout=5,
+                retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
+                retry_on_error=[RedisConnectionError, RedisTimeoutError],
+            )
 
         return {
             "graph": graph,

@@ -416,9 +416,19 @@ def _finish(server: RunningServer, started: float) -> RunningServer:
 # --- Redis ----------------------------------------------------------------------
 
 
-def start_redis(timeout: float = 15.0) -> RunningServer:
-    """Real ``redis-server``; ready once PING answers. URL ``redis://127.0.0.1:P/0``."""
+def start_redis(
+    timeout: float = 15.0, *, port: int | None = None, directory: Path | None = None
+) -> RunningServer:
+    """Real ``redis-server``; ready once PING answers. URL ``redis://127.0.0.1:P/0``.
+
+    ``port`` and ``directory`` (created if missing) start it where a stopped one ran,
+    e.g. to restart Redis under the clients of the first; by default both are fresh.
+    It keeps nothing on disk (no RDB, no AOF): a restarted server starts empty. Stop
+    the first with ``stop(remove_dir=False)`` to reuse its directory.
+    """
     executable = _find_executable("redis-server", "apt-get install -y redis-server")
+    fixed_port = port
+    fixed_directory = directory
 
     def start_once() -> RunningServer:
         import redis
@@ -426,8 +436,12 @@ def start_redis(timeout: float = 15.0) -> RunningServer:
         from redis.retry import Retry
 
         started = time.monotonic()
-        port = free_port()
-        directory = _make_dir("redis")
+        port = fixed_port or free_port()
+        if fixed_directory is None:
+            directory = _make_dir("redis")
+        else:
+            directory = fixed_directory
+            (directory / "tmp").mkdir(parents=True, exist_ok=True)
         command = [
             executable,
             "--port", str(port),
@@ -466,6 +480,8 @@ def start_redis(timeout: float = 15.0) -> RunningServer:
         )
         return _finish(server, started)
 
+    if fixed_port is not None:
+        return start_once()  # a port taken meanwhile cannot be swapped for another
     return _with_retries(start_once)
 
 
