@@ -20,6 +20,7 @@ from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from aiohttp import web
+from minio import Minio
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
@@ -27,9 +28,13 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from core.ids import SnowflakeGenerator
+from core.links import LinkService
 from core.security import Passwords, Tokens, load_or_create_secret
 from core.services import Services, Stores, build_services
 from core.settings import Settings, SettingsError, add_arguments, environment_help, load_settings
+from docstore.attachments import AttachmentStore
+from docstore.attachments_mongo import MongoAttachmentStore
+from docstore.attachments_sqlite import SqliteAttachmentStore
 from docstore.mongo import UNAVAILABLE_ERRORS as MONGO_UNAVAILABLE
 from docstore.mongo import MongoTweetStore, init_database
 from docstore.mongo import connect as mongo_connect
@@ -39,6 +44,10 @@ from graph.neo4j import UNAVAILABLE_ERRORS as NEO4J_UNAVAILABLE
 from graph.neo4j import Neo4jSocialGraph
 from graph.neo4j import connect as neo4j_connect
 from graph.sqlite import SqliteSocialGraph
+from media.local import LocalObjectStore
+from media.minio import UNAVAILABLE_ERRORS as S3_UNAVAILABLE
+from media.minio import MinioObjectStore
+from media.service import MediaLimits, MediaService
 from schema import build_schema
 from timeline.engine import TimelineConfig
 from timeline.events import MemoryEventBus, RedisEventBus
@@ -48,6 +57,7 @@ from timeline.redis import UNAVAILABLE_ERRORS as REDIS_UNAVAILABLE
 from timeline.redis import RedisTimelineCache
 from timeline.redis_queue import RedisFanoutQueue
 from timeline.worker import FanoutWorker, consumer_name
+from web.media_routes import add_media_routes
 from web.routes import add_routes, add_worker_routes, error_middleware
 
 log = logging.getLogger("chirp")
@@ -59,6 +69,7 @@ UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
     *NEO4J_UNAVAILABLE,
     *MONGO_UNAVAILABLE,
     *REDIS_UNAVAILABLE,
+    *S3_UNAVAILABLE,
 )
 
 SERVICES_KEY = web.AppKey("services", Services)
@@ -199,19 +210,114 @@ def timeline_config(settings: Settings) -> TimelineConfig:
     )
 
 
+@dataclass
+class MediaBackends:
+    attachments: Adapter
+    objects: Adapter
+    descriptions: dict[str, str]
+
+    async def close(self) -> None:
+        await self.objects.close()
+        await self.attachments.close()
+
+
+async def open_media(settings: Settings, secret: str) -> MediaBackends:
+    """Media records and short links (MongoDB or SQLite) and media bytes (S3 or a folder)."""
+    attachments: Adapter
+    objects: Adapter
+    if settings.mongodb_uri:
+        attachments = MongoAttachmentStore(mongo_connect(settings.mongodb_uri), settings.mongodb_db)
+        attachments_where = (
+            f"MongoDB at {redact(settings.mongodb_uri)} (database {settings.mongodb_db})"
+        )
+    else:
+        path = settings.data_dir / "attachments.sqlite3"
+        attachments, attachments_where = SqliteAttachmentStore(path), f"embedded SQLite at {path}"
+    if settings.minio_endpoint:
+        client = Minio(
+            settings.minio_endpoint,
+            access_key=settings.minio_access_key,
+            secret_key=settings.minio_secret_key,
+            secure=settings.minio_secure,
+        )
+        objects = MinioObjectStore(client, settings.minio_bucket)
+        objects_where = f"S3 at {settings.minio_endpoint} (bucket {settings.minio_bucket})"
+    else:
+        folder = settings.data_dir / "media"
+        objects = LocalObjectStore(folder, settings.base_url, secret)
+        objects_where = f"local folder {folder}"
+    await open_with_retries(
+        "attachments", attachments_where, attachments, settings.startup_timeout_seconds
+    )
+    try:
+        await open_with_retries("media", objects_where, objects, settings.startup_timeout_seconds)
+    except BaseException:
+        await attachments.close()
+        raise
+    return MediaBackends(
+        attachments, objects, {"attachments": attachments_where, "media": objects_where}
+    )
+
+
 def make_services(
-    settings: Settings, stores: Stores, passwords: Passwords | None = None
+    settings: Settings,
+    stores: Stores,
+    passwords: Passwords | None = None,
+    media: MediaBackends | None = None,
 ) -> Services:
     secret = settings.secret_key or load_or_create_secret(settings.data_dir)
+    ids = SnowflakeGenerator(settings.worker_id)
+    media_service = links = None
+    if media is not None:
+        records: AttachmentStore = media.attachments  # type: ignore[assignment]
+        media_service = MediaService(
+            media.objects,  # type: ignore[arg-type]
+            records,
+            ids,
+            MediaLimits(
+                photo_bytes=settings.max_photo_bytes,
+                gif_bytes=settings.max_gif_bytes,
+                video_bytes=settings.max_video_bytes,
+                upload_ttl_seconds=settings.upload_url_ttl_seconds,
+                sweep_after_seconds=settings.media_sweep_after_seconds,
+            ),
+            settings.media_base_url,
+        )
+        links = LinkService(records, settings.base_url)
+        stores.descriptions.update(media.descriptions)
     return build_services(
         stores,
-        SnowflakeGenerator(settings.worker_id),
+        ids,
         Tokens(secret, settings.token_ttl_seconds),
         settings.base_url,
         passwords,
         timeline_config(settings),
         UNAVAILABLE_ERRORS,
+        media_service,
+        links,
     )
+
+
+@contextlib.asynccontextmanager
+async def media_sweeper(services: Services, every_seconds: float = 600.0) -> AsyncIterator[None]:
+    """Remove media never attached to a tweet, every few minutes, in the background."""
+
+    async def loop() -> None:
+        while True:
+            try:
+                if services.media is not None:
+                    await services.media.sweep(int(time.time() * 1000))
+            except Exception as exc:
+                log.warning("media sweep failed (%s); trying again later", exc)
+            await asyncio.sleep(every_seconds)
+
+    task = asyncio.create_task(loop(), name="media-sweeper")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def make_worker(settings: Settings, services: Services) -> FanoutWorker:
@@ -247,17 +353,29 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> web.Ap
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[error_middleware])
     app[SETTINGS_KEY] = settings
     add_routes(app, build_schema(UNAVAILABLE_ERRORS), lambda: app[SERVICES_KEY])
+    add_media_routes(app, lambda: app[SERVICES_KEY])
 
     async def services_ctx(app: web.Application) -> AsyncIterator[None]:
         stores = overrides.stores or await open_stores(settings)
-        services = make_services(settings, stores, overrides.passwords)
+        secret = settings.secret_key or load_or_create_secret(settings.data_dir)
+        try:
+            media = await open_media(settings, secret)
+        except BaseException:
+            if overrides.stores is None:
+                await stores.close()
+            raise
+        services = make_services(settings, stores, overrides.passwords, media)
         app[SERVICES_KEY] = services
         await services.hub.start()
         try:
-            async with running_workers(settings, services, settings.inprocess_workers):
+            async with (
+                running_workers(settings, services, settings.inprocess_workers),
+                media_sweeper(services),
+            ):
                 yield
         finally:
             await services.hub.stop()
+            await media.close()
             if overrides.stores is None:
                 await stores.close()
             log.info("stores closed")

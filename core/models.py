@@ -48,6 +48,8 @@ class TweetRecord:
     quote_of_id: int | None = None
     retweet_of_id: int | None = None
     hashtags: tuple[str, ...] = field(default=())
+    media_ids: tuple[int, ...] = field(default=())
+    links: tuple[tuple[str, str], ...] = field(default=())  # (short code, expanded URL)
 
     @property
     def thread_root_id(self) -> int:
@@ -75,3 +77,18 @@ class FollowEdge:
 class LikeEdge:
     like_id: int  # snowflake id of the like: orders User.likes by like time
     tweet_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class MediaRecord:
+    id: int
+    owner_id: int
+    kind: str  # PHOTO, VIDEO, GIF
+    content_type: str
+    size_bytes: int
+    created_at_ms: int
+    status: str = "PENDING"  # PENDING until its bytes are checked, then READY
+    key: str | None = None  # object key once READY: media/<sha256><ext>
+    width: int | None = None
+    height: int | None = None
+    attached: bool = False

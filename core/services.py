@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from core.errors import UserError, UserErrors
 from core.ids import SnowflakeGenerator, id_timestamp_ms
+from core.links import LinkService
 from core.models import IdempotencyKey, NewUser, TweetRecord, UserRecord
 from core.security import Passwords, Tokens
 from core.text import (
@@ -25,6 +26,7 @@ from core.text import (
 )
 from docstore.port import IdempotencyConflictError, TweetStore
 from graph.port import HandleTakenError, SocialGraph
+from media.service import MediaService
 from timeline.engine import TimelineConfig, TimelineEngine
 from timeline.events import EventBus, MemoryEventBus
 from timeline.port import TimelineCache
@@ -190,29 +192,46 @@ def validate_idempotency_key(key: str) -> str:
 
 
 class TweetService:
-    def __init__(self, tweets: TweetStore, ids: SnowflakeGenerator, engine: TimelineEngine) -> None:
+    def __init__(
+        self,
+        tweets: TweetStore,
+        ids: SnowflakeGenerator,
+        engine: TimelineEngine,
+        media: MediaService | None = None,
+        links: LinkService | None = None,
+    ) -> None:
         self.tweets = tweets
         self.ids = ids
         self.engine = engine
+        self.media = media
+        self.links = links
 
     async def create(
-        self, viewer_id: int, text: str, idempotency_key: str | None = None
+        self,
+        viewer_id: int,
+        text: str,
+        idempotency_key: str | None = None,
+        media_ids: Sequence[int] = (),
     ) -> TweetRecord:
         clean = validate_tweet_text(text)
+        media = await self.media.for_tweet(viewer_id, media_ids) if self.media else []
         idem = None
         if idempotency_key is not None:
             idem = IdempotencyKey(
                 viewer_id,
                 validate_idempotency_key(idempotency_key),
-                request_fingerprint(op="createTweet", text=clean),
+                request_fingerprint(op="createTweet", text=clean, media=[m.id for m in media]),
             )
+        shown, links = await self.links.shorten(clean) if self.links else (clean, ())
         tweet_id = self.ids.next_id()
         record = TweetRecord(
             id=tweet_id,
             author_id=viewer_id,
-            text=clean,
+            text=shown,
             created_at_ms=id_timestamp_ms(tweet_id),
             hashtags=tuple(extract_hashtags(clean)),
+            media_ids=tuple(m.id for m in media),
+            links=links,
         )
         try:
             stored, created = await self.tweets.insert_tweet(record, idem)
@@ -226,6 +245,8 @@ class TweetService:
                 "NOT_FOUND", "The tweet first created with this Idempotency-Key was deleted."
             )
         if created:
+            if self.media and media:
+                await self.media.records.attach_media([m.id for m in media])
             await self.engine.posted(stored)
         return stored
 
@@ -297,6 +318,8 @@ class Services:
     timelines: TimelineEngine
     hub: Hub
     public_url: str
+    media: MediaService | None = None
+    links: LinkService | None = None
 
 
 def build_services(
@@ -307,6 +330,8 @@ def build_services(
     passwords: Passwords | None = None,
     timeline: TimelineConfig | None = None,
     unavailable: tuple[type[BaseException], ...] = (),
+    media: MediaService | None = None,
+    links: LinkService | None = None,
 ) -> Services:
     engine = TimelineEngine(
         stores.graph,
@@ -322,8 +347,10 @@ def build_services(
         tokens=tokens,
         accounts=AccountService(stores.graph, ids, passwords or Passwords(), tokens),
         social=SocialService(stores.graph, ids, engine),
-        tweets=TweetService(stores.tweets, ids, engine),
+        tweets=TweetService(stores.tweets, ids, engine, media, links),
         timelines=engine,
         hub=Hub(stores.events),
         public_url=public_url.rstrip("/"),
+        media=media,
+        links=links,
     )

@@ -59,6 +59,15 @@ def _strategy(raw: str) -> str:
     return value
 
 
+def _bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"must be true or false, got {raw!r}")
+
+
 def _log_level(raw: str) -> str:
     value = raw.upper()
     if value not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
@@ -105,6 +114,22 @@ class Settings:
     fanout_batch: int = 1000
     claim_idle_seconds: float = 30.0
     repair_after_seconds: float = 60.0
+    minio_endpoint: str = ""
+    minio_access_key: str = ""
+    minio_secret_key: str = ""
+    minio_bucket: str = "chirp-media"
+    minio_secure: bool = False
+    cdn_base_url: str = ""
+    max_photo_bytes: int = 5 * 1024 * 1024
+    max_gif_bytes: int = 15 * 1024 * 1024
+    max_video_bytes: int = 512 * 1024 * 1024
+    upload_url_ttl_seconds: int = 15 * 60
+    media_sweep_after_seconds: int = 24 * 3600
+
+    @property
+    def media_base_url(self) -> str:
+        """Where media URLs point: the CDN, or this service's origin route without one."""
+        return (self.cdn_base_url or self.base_url).rstrip("/")
 
     @property
     def base_url(self) -> str:
@@ -250,6 +275,83 @@ OPTIONS: tuple[Option, ...] = (
         _positive_float,
         "A stored tweet whose fan-out has not completed after this long is fanned out again.",
         "--repair-after",
+        "SECONDS",
+    ),
+    Option(
+        "minio_endpoint",
+        "MINIO_ENDPOINT",
+        str,
+        "MinIO or any S3 store for media bytes, host:port. Unset: DATA_DIR/media.",
+        "--minio-endpoint",
+        "HOST:PORT",
+    ),
+    Option(
+        "minio_access_key", "MINIO_ACCESS_KEY", str, "S3 access key.", "--minio-access-key", "KEY"
+    ),
+    Option("minio_secret_key", "MINIO_SECRET_KEY", str, "S3 secret key (environment only)."),
+    Option(
+        "minio_bucket",
+        "MINIO_BUCKET",
+        str,
+        "Bucket for media; created at start-up.",
+        "--minio-bucket",
+        "NAME",
+    ),
+    Option(
+        "minio_secure",
+        "MINIO_SECURE",
+        _bool,
+        "Use HTTPS to reach the S3 store.",
+        "--minio-secure",
+        "BOOL",
+    ),
+    Option(
+        "cdn_base_url",
+        "CDN_BASE_URL",
+        str,
+        "Base of Media.url: the pull CDN in front of this service's /media/ route. "
+        "Default: CHIRP_PUBLIC_URL (the origin itself).",
+        "--cdn-base-url",
+        "URL",
+    ),
+    Option(
+        "max_photo_bytes",
+        "CHIRP_MAX_PHOTO_BYTES",
+        _positive_int,
+        "Largest JPEG, PNG or WebP upload.",
+        "--max-photo-bytes",
+        "BYTES",
+    ),
+    Option(
+        "max_gif_bytes",
+        "CHIRP_MAX_GIF_BYTES",
+        _positive_int,
+        "Largest GIF upload.",
+        "--max-gif-bytes",
+        "BYTES",
+    ),
+    Option(
+        "max_video_bytes",
+        "CHIRP_MAX_VIDEO_BYTES",
+        _positive_int,
+        "Largest MP4 upload.",
+        "--max-video-bytes",
+        "BYTES",
+    ),
+    Option(
+        "upload_url_ttl_seconds",
+        "CHIRP_UPLOAD_URL_TTL",
+        _positive_int,
+        "Lifetime of an upload URL in seconds.",
+        "--upload-url-ttl",
+        "SECONDS",
+    ),
+    Option(
+        "media_sweep_after_seconds",
+        "CHIRP_MEDIA_SWEEP_AFTER",
+        _positive_int,
+        "Uploaded media never attached to a tweet is removed after this many seconds.",
+        "--media-sweep-after",
         "SECONDS",
     ),
     Option(

@@ -4,7 +4,8 @@ Collections (database from MONGODB_DB, default ``chirp``)::
 
     tweets            {_id: int64 snowflake, author_id: int64, text, created_at: date,
                        like_count, retweet_count, reply_count, in_reply_to_id,
-                       conversation_id, quote_of_id, retweet_of_id, hashtags: [str]}
+                       conversation_id, quote_of_id, retweet_of_id, hashtags: [str],
+                       media_ids: [int64], links: [[code, url]]}
     likes             {_id: "<user_id>:<tweet_id>", user_id: int64, tweet_id: int64,
                        like_id: int64, created_at: date}
     idempotency_keys  {_id: "<user_id>:<key>", fingerprint, tweet_id: int64, created_at: date}
@@ -104,6 +105,8 @@ def _doc(tweet: TweetRecord) -> Doc:
         "quote_of_id": _opt(tweet.quote_of_id),
         "retweet_of_id": _opt(tweet.retweet_of_id),
         "hashtags": list(tweet.hashtags),
+        "media_ids": [Int64(m) for m in tweet.media_ids],
+        "links": [list(link) for link in tweet.links],
         "fanout_pending": True,  # removed once fan-out completes (see pending_fanout)
     }
 
@@ -122,6 +125,8 @@ def _tweet(doc: Doc) -> TweetRecord:
         quote_of_id=doc.get("quote_of_id"),
         retweet_of_id=doc.get("retweet_of_id"),
         hashtags=tuple(doc.get("hashtags", ())),
+        media_ids=tuple(int(m) for m in doc.get("media_ids", ())),
+        links=tuple((code, url) for code, url in doc.get("links", ())),
     )
 
 

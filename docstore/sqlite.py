@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,6 +26,8 @@ CREATE TABLE IF NOT EXISTS tweets (
     quote_of_id     INTEGER,
     retweet_of_id   INTEGER,
     hashtags        TEXT NOT NULL DEFAULT '',
+    media_ids       TEXT NOT NULL DEFAULT '',
+    links           TEXT NOT NULL DEFAULT '',
     fanout_pending  INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS tweets_by_author ON tweets (author_id, id);
@@ -53,6 +56,9 @@ def _migrate(conn: sqlite3.Connection) -> None:
     columns = {row[1] for row in conn.execute("PRAGMA table_info(tweets)")}
     if "fanout_pending" not in columns:
         conn.execute("ALTER TABLE tweets ADD COLUMN fanout_pending INTEGER NOT NULL DEFAULT 0")
+    for column in ("media_ids", "links"):
+        if column not in columns:
+            conn.execute(f"ALTER TABLE tweets ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
     conn.execute(
         "CREATE INDEX IF NOT EXISTS tweets_fanout_pending ON tweets (id) WHERE fanout_pending = 1"
     )
@@ -64,7 +70,7 @@ def _migrate(conn: sqlite3.Connection) -> None:
 
 _COLUMNS = (
     "id, author_id, text, created_at, like_count, retweet_count, reply_count,"
-    " in_reply_to_id, conversation_id, quote_of_id, retweet_of_id, hashtags"
+    " in_reply_to_id, conversation_id, quote_of_id, retweet_of_id, hashtags, media_ids, links"
 )
 
 
@@ -82,12 +88,14 @@ def _tweet(row: tuple[Any, ...]) -> TweetRecord:
         quote_of_id=row[9],
         retweet_of_id=row[10],
         hashtags=tuple(row[11].split(" ")) if row[11] else (),
+        media_ids=tuple(int(m) for m in row[12].split(" ")) if row[12] else (),
+        links=tuple((code, url) for code, url in json.loads(row[13])) if row[13] else (),
     )
 
 
 def _insert(conn: sqlite3.Connection, tweet: TweetRecord) -> None:
     conn.execute(
-        f"INSERT INTO tweets ({_COLUMNS}, fanout_pending) VALUES ({placeholders(13)})",
+        f"INSERT INTO tweets ({_COLUMNS}, fanout_pending) VALUES ({placeholders(15)})",
         (
             tweet.id,
             tweet.author_id,
@@ -101,6 +109,8 @@ def _insert(conn: sqlite3.Connection, tweet: TweetRecord) -> None:
             tweet.quote_of_id,
             tweet.retweet_of_id,
             " ".join(tweet.hashtags),
+            " ".join(map(str, tweet.media_ids)),
+            json.dumps(tweet.links) if tweet.links else "",
             1,
         ),
     )

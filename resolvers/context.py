@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from strawberry.dataloader import DataLoader
 
 from core.errors import Unauthenticated
-from core.models import TweetRecord, UserRecord
+from core.models import MediaRecord, TweetRecord, UserRecord
 from core.security import InvalidToken
 from core.services import Services
 
@@ -60,6 +60,13 @@ class Loaders:
             found = await tweets.retweeted_ids(viewer_id, ids)
             return [i in found for i in ids]
 
+        async def media_by_id(ids: Sequence[int]) -> list[MediaRecord | None]:
+            if services.media is None:
+                return [None] * len(ids)
+            found = await services.media.records.get_media(ids)
+            return [found.get(i) for i in ids]
+
+        self.media = DataLoader(media_by_id)
         self.users = DataLoader(users)
         self.viewer_retweeted = DataLoader(viewer_retweeted)
         self.users_by_handle = DataLoader(users_by_handle)

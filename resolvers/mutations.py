@@ -6,8 +6,12 @@ those into the payload's ``errors`` list.
 
 from __future__ import annotations
 
-from core.errors import UserError
-from core.models import TweetRecord, UserRecord
+from collections.abc import Sequence
+
+from core.errors import ServiceUnavailable, UserError
+from core.models import MediaRecord, TweetRecord, UserRecord
+from media.port import UploadTarget
+from media.service import MediaService
 from resolvers.context import Context
 from resolvers.ids import mutation_id
 
@@ -36,9 +40,28 @@ async def unfollow_user(ctx: Context, raw_user_id: str) -> UserRecord:
     return await ctx.services.social.unfollow(viewer_id, mutation_id(raw_user_id, "userId"))
 
 
-async def create_tweet(ctx: Context, text: str) -> TweetRecord:
+async def create_tweet(ctx: Context, text: str, raw_media_ids: Sequence[str] = ()) -> TweetRecord:
     viewer_id = await ctx.require_viewer()
-    return await ctx.services.tweets.create(viewer_id, text, ctx.idempotency_key)
+    media_ids = [mutation_id(raw, "mediaIds") for raw in raw_media_ids]
+    return await ctx.services.tweets.create(viewer_id, text, ctx.idempotency_key, media_ids)
+
+
+def _media_service(ctx: Context) -> MediaService:
+    if ctx.services.media is None:
+        raise ServiceUnavailable("Media uploads are not configured on this server.")
+    return ctx.services.media
+
+
+async def create_media_upload(
+    ctx: Context, content_type: str, size_bytes: int
+) -> tuple[MediaRecord, UploadTarget]:
+    viewer_id = await ctx.require_viewer()
+    return await _media_service(ctx).create_upload(viewer_id, content_type, size_bytes)
+
+
+async def complete_media_upload(ctx: Context, raw_media_id: str) -> MediaRecord:
+    viewer_id = await ctx.require_viewer()
+    return await _media_service(ctx).complete(viewer_id, mutation_id(raw_media_id, "mediaId"))
 
 
 async def delete_tweet(ctx: Context, raw_id: str) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from core.models import TweetRecord, UserRecord
+from core.models import MediaRecord, TweetRecord, UserRecord
 from core.text import extract_mentions
 from resolvers.context import Context
 from resolvers.ids import query_id
@@ -16,13 +16,20 @@ async def tweet(ctx: Context, raw_id: str) -> TweetRecord | None:
     return await ctx.loaders.tweets.load(query_id(raw_id))
 
 
-async def node(ctx: Context, raw_id: str) -> TweetRecord | UserRecord | None:
+async def node(ctx: Context, raw_id: str) -> TweetRecord | UserRecord | MediaRecord | None:
     """Any object by id: snowflake ids are unique across kinds, so look in every store."""
     value = query_id(raw_id)
-    found_tweet, found_user = await asyncio.gather(
-        ctx.loaders.tweets.load(value), ctx.loaders.users.load(value)
+    found_tweet, found_user, found_media = await asyncio.gather(
+        ctx.loaders.tweets.load(value), ctx.loaders.users.load(value), ctx.loaders.media.load(value)
     )
-    return found_tweet or found_user
+    if found_media is not None and found_media.status != "READY":
+        found_media = None  # a pending upload is not an object yet
+    return found_tweet or found_user or found_media
+
+
+async def media(ctx: Context, record: TweetRecord) -> list[MediaRecord]:
+    found = await ctx.loaders.media.load_many(list(record.media_ids))
+    return [m for m in found if m is not None]
 
 
 async def home_timeline(ctx: Context, first: int | None, after: str | None) -> Page[TweetRecord]:

@@ -20,7 +20,7 @@ from schema.mutation import Mutation
 from schema.observability import OperationLatency
 from schema.query import Query
 from schema.subscription import Subscription
-from schema.types import Tweet, User
+from schema.types import Media, Tweet, User
 
 MAX_DEPTH = 10
 MAX_ALIASES = 30
@@ -40,7 +40,7 @@ def build_schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[User, Tweet],
+        types=[User, Tweet, Media],
         extensions=[
             OperationLatency,
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from datetime import datetime
 from typing import TypeVar
 
 import strawberry
 
 from core.errors import UserError, UserErrors
 from resolvers import mutations
-from schema.types import Info, Tweet, User, UserErrorType
+from schema.types import Info, Media, Tweet, User, UserErrorType, media_of
 
 T = TypeVar("T")
 
@@ -44,6 +45,44 @@ class CreateTweetInput:
         description="1-280 characters after NFC normalisation, each URL counting 23 "
         "(its short link length); not only whitespace."
     )
+    media_ids: list[strawberry.ID] | None = strawberry.field(
+        default_factory=list,
+        description="Up to 4 photos, or 1 video, or 1 GIF, each uploaded by the viewer and ready.",
+    )
+
+
+@strawberry.input
+class CreateMediaUploadInput:
+    content_type: str
+    size_bytes: int
+
+
+@strawberry.type
+class Header:
+    name: str
+    value: str
+
+
+@strawberry.type
+class MediaUpload:
+    media: Media
+    upload_url: str = strawberry.field(
+        description="Where the client sends the bytes with HTTP PUT; expires."
+    )
+    headers: list[Header] = strawberry.field(description="Headers the PUT must carry.")
+    expires_at: datetime
+
+
+@strawberry.type
+class MediaUploadPayload:
+    upload: MediaUpload | None
+    errors: list[UserErrorType]
+
+
+@strawberry.type
+class MediaPayload:
+    media: Media | None
+    errors: list[UserErrorType]
 
 
 @strawberry.type
@@ -118,7 +157,9 @@ class Mutation:
         "the first tweet instead of posting twice."
     )
     async def create_tweet(self, info: Info, input: CreateTweetInput) -> TweetPayload:
-        tweet, errors = await attempt(mutations.create_tweet(info.context, input.text))
+        tweet, errors = await attempt(
+            mutations.create_tweet(info.context, input.text, input.media_ids or [])
+        )
         return TweetPayload(tweet=Tweet.of(tweet) if tweet else None, errors=errors)
 
     @strawberry.mutation(
@@ -154,3 +195,31 @@ class Mutation:
     async def undo_retweet(self, info: Info, tweet_id: strawberry.ID) -> TweetPayload:
         tweet, errors = await attempt(mutations.undo_retweet(info.context, tweet_id))
         return TweetPayload(tweet=Tweet.of(tweet) if tweet else None, errors=errors)
+
+    @strawberry.mutation(
+        description="(auth) Step 1 of a media upload: returns where to PUT the bytes."
+    )
+    async def create_media_upload(
+        self, info: Info, input: CreateMediaUploadInput
+    ) -> MediaUploadPayload:
+        made, errors = await attempt(
+            mutations.create_media_upload(info.context, input.content_type, input.size_bytes)
+        )
+        if made is None:
+            return MediaUploadPayload(upload=None, errors=errors)
+        record, target = made
+        upload = MediaUpload(
+            media=media_of(info, record),
+            upload_url=target.url,
+            headers=[Header(name=k, value=v) for k, v in target.headers.items()],
+            expires_at=target.expires_at,
+        )
+        return MediaUploadPayload(upload=upload, errors=[])
+
+    @strawberry.mutation(
+        description="(auth) Step 2: after the PUT, checks size and type of what arrived and "
+        "marks the media ready."
+    )
+    async def complete_media_upload(self, info: Info, media_id: strawberry.ID) -> MediaPayload:
+        record, errors = await attempt(mutations.complete_media_upload(info.context, media_id))
+        return MediaPayload(media=media_of(info, record) if record else None, errors=errors)

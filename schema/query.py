@@ -12,10 +12,10 @@ from schema.types import Info, Node, Tweet, TweetConnection, User, node_of
 @strawberry.type
 class Query:
     @strawberry.field(
-        description="Any user or tweet by id (snowflake ids are unique across kinds)."
+        description="Any user, tweet or media by id (snowflake ids are unique across kinds)."
     )
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
-        return node_of(await tweet_resolvers.node(info.context, id))
+        return node_of(info, await tweet_resolvers.node(info.context, id))
 
     @strawberry.field(description="(auth) The signed-in user.")
     async def me(self, info: Info) -> User | None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import Enum
 from typing import TypeAlias
 
 import strawberry
 
 from core.errors import UserError
-from core.models import TweetRecord, UserRecord
+from core.links import display_url
+from core.models import MediaRecord, TweetRecord, UserRecord
 from resolvers import tweets as tweet_resolvers
 from resolvers import users as user_resolvers
 from resolvers.context import Context
@@ -145,6 +147,52 @@ class UserConnection:
         )
 
 
+@strawberry.enum
+class MediaKind(Enum):
+    PHOTO = "PHOTO"
+    VIDEO = "VIDEO"
+    GIF = "GIF"
+
+
+@strawberry.type
+class Media(Node):
+    id: strawberry.ID
+    kind: MediaKind
+    content_type: str
+    size_bytes: int
+    width: int | None
+    height: int | None
+    url: str = strawberry.field(
+        description="Public URL on the pull CDN (CDN_BASE_URL + path); immutable, cacheable forever."
+    )
+
+    @classmethod
+    def of(cls, record: MediaRecord, url: str) -> Media:
+        return cls(
+            id=strawberry.ID(str(record.id)),
+            kind=MediaKind(record.kind),
+            content_type=record.content_type,
+            size_bytes=record.size_bytes,
+            width=record.width,
+            height=record.height,
+            url=url,
+        )
+
+
+@strawberry.type
+class Link:
+    short_url: str = strawberry.field(
+        description="The short link as it appears in `Tweet.text`, e.g. https://chirp.example/l/3xK9."
+    )
+    expanded_url: str = strawberry.field(description="The URL the author wrote.")
+    display_url: str = strawberry.field(description="Host of expandedUrl, for display.")
+
+
+def media_of(info: Info, record: MediaRecord) -> Media:
+    service = info.context.services.media
+    return Media.of(record, service.url(record) if service else "")
+
+
 @strawberry.type
 class Tweet(Node):
     id: strawberry.ID
@@ -195,6 +243,22 @@ class Tweet(Node):
         return await tweet_resolvers.viewer_has_liked(info.context, self.record.id)
 
     @strawberry.field
+    async def media(self, info: Info) -> list[Media]:
+        return [media_of(info, m) for m in await tweet_resolvers.media(info.context, self.record)]
+
+    @strawberry.field
+    def links(self, info: Info) -> list[Link]:
+        links = info.context.services.links
+        return [
+            Link(
+                short_url=links.short_url(code) if links else url,
+                expanded_url=url,
+                display_url=display_url(url),
+            )
+            for code, url in self.record.links
+        ]
+
+    @strawberry.field
     async def viewer_has_retweeted(self, info: Info) -> bool:
         return await tweet_resolvers.viewer_has_retweeted(info.context, self.record.id)
 
@@ -225,9 +289,11 @@ class TweetConnection:
         )
 
 
-def node_of(record: TweetRecord | UserRecord | None) -> Node | None:
+def node_of(info: Info, record: TweetRecord | UserRecord | MediaRecord | None) -> Node | None:
     if isinstance(record, TweetRecord):
         return Tweet.of(record)
     if isinstance(record, UserRecord):
         return User.of(record)
+    if isinstance(record, MediaRecord):
+        return media_of(info, record)
     return None

@@ -53,8 +53,12 @@ def add_routes(app: web.Application, schema: BaseSchema, services: Callable[[], 
     view = ChirpGraphQLView(schema, services)
 
     async def readyz(_: web.Request) -> web.Response:
-        stores = services().stores
+        current = services()
+        stores = current.stores
         pings = stores.pings()
+        if current.media is not None:
+            pings["attachments"] = current.media.records.ping
+            pings["media"] = current.media.objects.ping
         results = await asyncio.gather(
             *(asyncio.wait_for(ping(), READY_TIMEOUT_SECONDS) for ping in pings.values()),
             return_exceptions=True,
