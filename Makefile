@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint format schema clean redis-server
+.PHONY: run test lint format schema clean system-packages
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,15 +16,20 @@ $(VENV)/.installed: pyproject.toml
 run: $(VENV)/.installed
 	$(PY) app.py
 
-## test: the whole test suite (installs what it needs first, redis-server included)
-test: $(VENV)/.installed redis-server
+## test: the whole test suite (installs what it needs first, redis-server and nginx included)
+test: $(VENV)/.installed system-packages
 	$(PY) -m pytest
 
-# The test session starts redis-server itself; Debian's package provides it.
-redis-server:
-	@command -v redis-server >/dev/null 2>&1 || { \
-	  echo "installing redis-server (apt)"; \
-	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq redis-server; }
+# The test session starts redis-server and nginx (the pull CDN) itself;
+# Debian's packages provide them.
+system-packages:
+	@missing=""; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing="$$missing nginx"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing$$missing (apt)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; \
+	fi
 
 ## lint: ruff (lint + format check) and mypy
 lint: $(VENV)/.installed
