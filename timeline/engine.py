@@ -14,8 +14,9 @@ when absent) are merged with the recent lists of the celebrities the viewer
 follows, then hydrated in one batch and filtered: deleted tweets, authors no
 longer followed, retweets whose original is gone, and a second showing of
 the same original. A cached list is authoritative only down to the oldest id
-it holds; below that, pages come from the stores, so scrolling back never
-ends early. When the cache fails, the whole read is served by the pull path.
+it holds (an empty one, which deletes or unfollows may have emptied, not at
+all); below that, pages come from the stores, so scrolling back never ends
+early. When the cache fails, the whole read is served by the pull path.
 """
 
 from __future__ import annotations
@@ -45,6 +46,37 @@ class TimelineConfig:
     recent_cap: int = 200  # ids kept in a celebrity's recent list
     batch: int = 1000  # followers per fan-out batch
     max_windows: int = 4  # cache windows tried per page before going to the stores
+
+
+@dataclass(frozen=True)
+class _Listed:
+    """A window read for a page, and whether the stores answered it (exact to the end)."""
+
+    window: Window
+    from_store: bool
+
+
+def _exact_bound(lists: Sequence[_Listed], size: int) -> int | None:
+    """The id down to which every list is exact below the cursor it was read at.
+
+    A list read ``size`` ids deep is exact down to the last id it returned. One
+    that returned fewer is exact down to the oldest id it holds; if it returned
+    nothing, the cursor is at or below its oldest id (or removals emptied it) and
+    it knows nothing more: None, the stores must answer. A window the stores
+    answered short holds everything there is: exact down to 0.
+    """
+    bounds: list[int] = []
+    for listed in lists:
+        ids = listed.window.ids
+        if len(ids) >= size:
+            bounds.append(ids[-1])
+        elif listed.from_store:
+            bounds.append(0)
+        elif not ids:
+            return None
+        else:
+            bounds.append(min(listed.window.oldest, ids[-1]))
+    return max(bounds)
 
 
 class TimelineEngine:
@@ -110,48 +142,64 @@ class TimelineEngine:
         page: list[TweetRecord] = []
         seen: set[int] = set()
         cursor = before_id
-        source = "cache"
+        sources = {"cache"}
         for _ in range(self.config.max_windows):
             home = await self.cache.get(viewer_id, window, cursor)
             if home is None:
                 await self._rebuild(viewer_id, pushed_authors)
-                source = "rebuild"
+                sources = (sources - {"cache"}) | {"rebuild"}
                 home = await self.cache.get(viewer_id, window, cursor) or Window([], 0)
-            windows = [home]
+            if home.ids:
+                lists = [_Listed(home, from_store=False)]
+            elif home.oldest:
+                break  # the cursor is past the cached timeline: only the stores know
+            else:
+                # An empty timeline holds nothing, or was emptied by deletes and unfollows
+                # while older tweets remain: the store answers for the pushed authors.
+                sources.add("store")
+                lists = [await self._stored(list(pushed_authors), window, cursor)]
             if celebrities:
                 metrics.CELEBRITY_MERGES.inc()
-                windows += await self._celebrity_windows(celebrities, window, cursor)
-            # Each list is exact from the cursor down to its bound: its last id when
-            # the window filled up, else the oldest id it holds. All are exact down
-            # to the highest bound.
-            bound = max(w.ids[-1] if len(w.ids) >= window else w.oldest for w in windows)
-            candidates = sorted({i for w in windows for i in w.ids if i >= bound}, reverse=True)
+                lists += await self._celebrity_windows(celebrities, window, cursor)
+            bound = _exact_bound(lists, window)
+            if bound is None:
+                break  # a list knows nothing below the cursor: only the stores do
+            candidates = sorted(
+                {i for w in lists for i in w.window.ids if i >= bound}, reverse=True
+            )
             page += await self._filter(candidates, following, seen)
-            if len(page) >= limit:
-                break
-            if bound == 0:  # every list holds all there is: nothing older anywhere
-                break
+            if len(page) >= limit or bound == 0:
+                return self._served(page[:limit], sources)
             cursor = bound
-            if all(len(w.ids) < window for w in windows):
-                # below every list's oldest id: only the stores know
-                metrics.TIMELINE_READS.labels("store").inc()
-                page += await self._pull(following, limit - len(page), cursor, seen)
-                break
+            if all(len(w.window.ids) < window for w in lists):
+                break  # below every list's oldest id: only the stores know
+        # The rest of the page (past the cache, or past max_windows of filtered-out ids)
+        # comes from the stores, so a short page always means the end of the timeline.
+        page += await self._pull(following, limit - len(page), cursor, seen)
+        return self._served(page[:limit], sources | {"store"})
+
+    @staticmethod
+    def _served(page: list[TweetRecord], sources: set[str]) -> list[TweetRecord]:
+        """Count the page once, under the costliest source it needed."""
+        source = next(s for s in ("rebuild", "store", "cache") if s in sources | {"cache"})
         metrics.TIMELINE_READS.labels(source).inc()
-        return page[:limit]
+        return page
+
+    async def _stored(self, authors: list[int], window: int, cursor: int | None) -> _Listed:
+        """A window the tweet store answers: exact to the end when it comes back short."""
+        stored = await self.tweets.tweets_by_authors(authors, window, cursor)
+        ids = [t.id for t in stored]
+        return _Listed(Window(ids, ids[-1] if ids else 0), from_store=True)
 
     async def _celebrity_windows(
         self, celebrities: list[int], window: int, cursor: int | None
-    ) -> list[Window]:
+    ) -> list[_Listed]:
         recent = await self.cache.recent_get(celebrities, window, cursor)
-        windows = [w for w in recent.values() if w is not None]
+        lists = [_Listed(w, from_store=False) for w in recent.values() if w is not None]
         missing = [author for author, w in recent.items() if w is None]
         if missing:  # recent lists not cached (e.g. the cache was flushed): the store answers
-            stored = await self.tweets.tweets_by_authors(missing, window, cursor)
-            ids = [t.id for t in stored]
-            oldest = ids[-1] if len(ids) >= window else 0
-            windows.append(Window(ids, oldest))
-        return windows
+            lists.append(await self._stored(missing, window, cursor))
+        return lists
 
     async def _rebuild(self, viewer_id: int, authors: set[int]) -> None:
         """Fill an absent timeline from the stores, then catch up with what arrived meanwhile.
@@ -306,23 +354,26 @@ class TimelineEngine:
         batches = await self._followers_batches(author)
         for batch in batches:
             delivered += await self.cache.push(batch, tweet.id, config.cap)
-        # An author back under the threshold: the tweets only its recent list held go
-        # to the followers first, and only then do readers stop merging that list.
+        # An author back under the threshold: its tweets posted as a celebrity went to no
+        # timeline, and the recent list holds only the newest of them. Before readers stop
+        # merging that list, the followers get what a follow's backfill gives (the author's
+        # newest `cap` tweets), so no timeline claims a region the author's tweets miss.
         recent = (await self.cache.recent_get([author], config.recent_cap)).get(author)
-        if recent is not None and recent.ids:
-            await self._push_all(batches, recent.ids)
-        if await self.graph.set_celebrity(author, False) and recent is None:
-            # the recent list was lost (cache flushed): the store has those tweets
-            stored = await self.tweets.tweets_by_authors([author], config.recent_cap)
-            await self._push_all(batches, [t.id for t in stored])
+        merged = recent is not None and bool(recent.ids)
+        if merged:
+            await self._backfill_followers(batches, author)
+        if await self.graph.set_celebrity(author, False) and not merged:
+            # the recent list was lost (cache flushed) or emptied: the store has the tweets
+            await self._backfill_followers(batches, author)
         if recent is not None and recent.ids:
             await self.cache.recent_remove(author, recent.ids)
         return delivered
 
-    async def _push_all(self, batches: list[list[int]], tweet_ids: Sequence[int]) -> None:
+    async def _backfill_followers(self, batches: list[list[int]], author_id: int) -> None:
+        newest = await self.tweets.tweets_by_authors([author_id], self.config.cap)
         for batch in batches:
-            for tweet_id in tweet_ids:
-                await self.cache.push(batch, tweet_id, self.config.cap)
+            for tweet in newest:
+                await self.cache.push(batch, tweet.id, self.config.cap)
 
     async def _fan_out_delete(self, tweet_id: int, author_id: int) -> None:
         await self.cache.remove_from_many([author_id], tweet_id)

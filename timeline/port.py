@@ -25,10 +25,11 @@ from typing import Protocol
 class Window:
     """Part of a cached list: ``ids`` newest first, and the oldest id the list holds.
 
-    A list is authoritative from its newest id down to ``oldest`` (0 when the
-    list is empty: it holds everything there is, which is nothing); below
-    ``oldest`` only the stores know. Adds into a present list never go below
-    ``oldest``, so the region stays gap-free.
+    A list is authoritative from its newest id down to ``oldest``; below
+    ``oldest`` only the stores know. ``oldest`` is 0 when the list is empty,
+    which says nothing about the stores: deletes and unfollows may have
+    emptied it while older tweets remain. Adds into a present list never go
+    below ``oldest``, so the region stays gap-free.
     """
 
     ids: list[int]

@@ -94,8 +94,11 @@ class Hub:
         sources = {viewer_id, *await followees()}
 
         async def refresh() -> None:
-            sources.clear()
-            sources.update({viewer_id, *await followees()})
+            # ask first, then swap in one step: events dispatched while the graph answers
+            # still meet the old set, never an empty one
+            current = {viewer_id, *await followees()}
+            sources.intersection_update(current)
+            sources.update(current)
 
         async for tweet_id in self._feed(lambda e: int(e["author_id"]) in sources, refresh):
             yield tweet_id

@@ -59,8 +59,12 @@ class FanoutWorker:
         except Exception:
             log.exception("fan-out job %s failed; it will be retried", delivery.job)
             return
-        await self.queue.ack([delivery.id])
         self.applied += 1
+        try:
+            await self.queue.ack([delivery.id])
+        except Exception as exc:
+            # still pending: claimed and applied again later, which is harmless
+            log.warning("fan-out job %s done but not acknowledged (%s)", delivery.job, exc)
 
     async def _consume(self, stop: asyncio.Event) -> None:
         backoff = 0.2

@@ -444,6 +444,12 @@ async def run_scenario(folder: Path, ops: list[tuple[str, int, int]]) -> None:
         alive: dict[int, int] = {}  # tweet id -> author index
 
         async def check(viewer: int, size: int) -> None:
+            # timelines are eventually consistent: apply the queued fan-out first
+            queue = services.stores.queue
+            while deliveries := await queue.take("test", 100, 0):
+                for delivery in deliveries:
+                    await services.timelines.apply(delivery.job)
+                await queue.ack([d.id for d in deliveries])
             authors = {viewer} | {b for a, b in follows if a == viewer}
             expected = sorted((t for t, a in alive.items() if a in authors), reverse=True)
             pages = await read_all_pages(services, users[viewer].id, size)
