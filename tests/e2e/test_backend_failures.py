@@ -81,6 +81,8 @@ async def test_each_store_going_down_is_service_unavailable_and_readyz_says_whic
         "graph": "down",
         "tweets": "down",
         "timelines": "down",
+        "attachments": "down",  # media records live in MongoDB too
+        "media": "ok",  # media bytes: the local folder
     }
 
 
