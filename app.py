@@ -207,6 +207,8 @@ def timeline_config(settings: Settings) -> TimelineConfig:
         celebrity_threshold=settings.celebrity_threshold,
         cap=settings.timeline_cap,
         batch=settings.fanout_batch,
+        # only a worker of this process can tell this process the fan-out is done
+        wait_for_fanout_seconds=settings.fanout_wait_seconds if settings.inprocess_workers else 0.0,
     )
 
 

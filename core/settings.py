@@ -113,6 +113,7 @@ class Settings:
     fanout_concurrency: int = 4
     fanout_batch: int = 1000
     claim_idle_seconds: float = 30.0
+    fanout_wait_seconds: float = 1.0
     repair_after_seconds: float = 60.0
     minio_endpoint: str = ""
     minio_access_key: str = ""
@@ -260,6 +261,15 @@ OPTIONS: tuple[Option, ...] = (
         "Followers read and written per batch (one pipeline) during fan-out.",
         "--fanout-batch",
         "N",
+    ),
+    Option(
+        "fanout_wait_seconds",
+        "CHIRP_FANOUT_WAIT",
+        float,
+        "With in-process workers, how long a post waits for its fan-out so followers "
+        "reading right after see it (0: answer at once; fan-out stays asynchronous).",
+        "--fanout-wait",
+        "SECONDS",
     ),
     Option(
         "claim_idle_seconds",

@@ -21,6 +21,8 @@ early. When the cache fails, the whole read is served by the pull path.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Sequence
@@ -46,6 +48,9 @@ class TimelineConfig:
     recent_cap: int = 200  # ids kept in a celebrity's recent list
     batch: int = 1000  # followers per fan-out batch
     max_windows: int = 4  # cache windows tried per page before going to the stores
+    # With fan-out workers in this process, a post waits up to this long for its
+    # fan-out, so followers reading right after see it (0: return at once).
+    wait_for_fanout_seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,7 @@ class TimelineEngine:
         self.config = config or TimelineConfig()
         # errors of the cache, queue and bus that mean "down right now": degrade, don't fail
         self.unavailable = unavailable or (ConnectionError, OSError)
+        self._fanned_out: dict[int, asyncio.Event] = {}  # posts waiting for their fan-out
 
     # ------------------------------------------------------------------ reads
 
@@ -256,12 +262,34 @@ class TimelineEngine:
     # ----------------------------------------------------------------- writes
 
     async def posted(self, tweet: TweetRecord) -> None:
-        """After a tweet (or retweet) is stored: queue its fan-out, tell live subscribers."""
+        """After a tweet (or retweet) is stored: queue its fan-out, tell live subscribers.
+
+        The author's own cached timeline takes the tweet at once, so an author
+        always reads their own writes; followers get it from the fan-out job.
+        """
+        if self.config.strategy != "pull":
+            try:
+                own = await self.cache.push([tweet.author_id], tweet.id, self.config.cap)
+                metrics.FANOUT_DELIVERIES.inc(own)
+            except self.unavailable as exc:
+                log.warning("timeline cache unavailable (%s): own timeline not updated", exc)
+        done = asyncio.Event() if self.config.wait_for_fanout_seconds > 0 else None
+        if done is not None:
+            self._fanned_out[tweet.id] = done
         try:
-            await self.queue.enqueue(Job("post", tweet.id, tweet.author_id))
-        except self.unavailable as exc:
-            log.warning("fan-out queue unavailable (%s): tweet %s waits for repair", exc, tweet.id)
-        await self.publish(tweet)
+            try:
+                await self.queue.enqueue(Job("post", tweet.id, tweet.author_id))
+            except self.unavailable as exc:
+                log.warning(
+                    "fan-out queue unavailable (%s): tweet %s waits for repair", exc, tweet.id
+                )
+                done = None
+            await self.publish(tweet)
+            if done is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(done.wait(), self.config.wait_for_fanout_seconds)
+        finally:
+            self._fanned_out.pop(tweet.id, None)
 
     async def publish(self, tweet: TweetRecord) -> None:
         event = {
@@ -314,6 +342,8 @@ class TimelineEngine:
             if tweet is not None:  # else deleted before its fan-out: nothing to deliver
                 delivered = await self._fan_out(tweet)
                 await self.tweets.mark_fanned_out([tweet.id])
+                if (waiting := self._fanned_out.get(tweet.id)) is not None:
+                    waiting.set()
                 metrics.FANOUT_DELIVERIES.inc(delivered)
                 lag = time.time() - id_timestamp_ms(tweet.id) / 1000
                 metrics.FANOUT_LAG.observe(max(lag, 0.0))

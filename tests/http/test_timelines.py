@@ -98,3 +98,19 @@ async def test_user_timeline_lists_only_that_users_tweets(gql: GraphQLClient) ->
         await gql.tweet(bob, f"b{i}")
     texts = await all_pages(gql, USER_TWEETS, ["user", "tweets"], h="alice", first=3)
     assert texts == [f"a{i}" for i in reversed(range(7))]
+
+
+async def test_a_new_tweet_is_in_home_timelines_already_cached_as_soon_as_it_is_posted(
+    gql: GraphQLClient,
+) -> None:
+    """Eventually consistent by design, but on one process a reader never waits for it."""
+    alice, _ = await gql.sign_up("alice")
+    bob, bob_id = await gql.sign_up("bob")
+    await gql.follow(alice, bob_id)
+    assert await all_pages(gql, HOME, ["homeTimeline"], alice) == []  # now cached
+    assert await all_pages(gql, HOME, ["homeTimeline"], bob) == []
+    for n in range(3):
+        await gql.tweet(bob, f"fresh {n}")
+        expected = [f"fresh {i}" for i in reversed(range(n + 1))]
+        assert await all_pages(gql, HOME, ["homeTimeline"], bob) == expected
+        assert await all_pages(gql, HOME, ["homeTimeline"], alice) == expected
