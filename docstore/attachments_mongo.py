@@ -104,9 +104,12 @@ class MongoAttachmentStore:
     async def put_links(self, links: Sequence[tuple[str, str]]) -> None:
         if not links:
             return
+        first: dict[str, str] = {}
+        for code, url in links:  # an unordered bulk write may apply a batch in any order
+            first.setdefault(code, url)
         writes = [
             UpdateOne({"_id": code}, {"$setOnInsert": {"url": url}}, upsert=True)
-            for code, url in links
+            for code, url in first.items()
         ]
         try:
             await self.links.bulk_write(writes, ordered=False)

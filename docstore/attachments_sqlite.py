@@ -111,6 +111,8 @@ class SqliteAttachmentStore:
             await self.db.write(lambda conn: conn.execute(sql, (wanted,)))
 
     async def stale_media(self, created_before_ms: int, limit: int) -> list[MediaRecord]:
+        if limit <= 0:  # SQLite reads a negative LIMIT as "no limit"
+            return []
         sql = (
             f"SELECT {_COLUMNS} FROM media WHERE attached = 0 AND created_at < ?"
             " ORDER BY created_at LIMIT ?"

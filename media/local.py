@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import os
+import secrets
 import shutil
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -21,6 +22,11 @@ from urllib.parse import quote
 from media.port import ObjectInfo, UploadTarget
 
 CHUNK = 256 * 1024
+
+
+def _partial(path: Path) -> Path:
+    """A temporary file beside ``path``, unique per write (two writes may run at once)."""
+    return path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(8)}.part")
 
 
 class LocalObjectStore:
@@ -94,7 +100,7 @@ class LocalObjectStore:
     async def put(self, key: str, data: AsyncIterator[bytes], size: int, content_type: str) -> None:
         path = self._path(key)
         await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
-        partial = path.with_name(f".{path.name}.{os.getpid()}.part")
+        partial = _partial(path)
         handle = await asyncio.to_thread(partial.open, "wb")
         try:
             async for chunk in data:
@@ -109,7 +115,7 @@ class LocalObjectStore:
     async def copy(self, source: str, target: str) -> None:
         src, dst = self._path(source), self._path(target)
         await asyncio.to_thread(dst.parent.mkdir, parents=True, exist_ok=True)
-        partial = dst.with_name(f".{dst.name}.{os.getpid()}.part")
+        partial = _partial(dst)
         await asyncio.to_thread(shutil.copyfile, src, partial)
         await asyncio.to_thread(os.replace, partial, dst)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from minio import Minio
 from minio.commonconfig import CopySource
@@ -50,8 +50,13 @@ class MinioObjectStore:
     async def upload_target(
         self, key: str, content_type: str, expires_at: datetime
     ) -> UploadTarget:
-        lifetime = expires_at - datetime.now(UTC)
-        url = await asyncio.to_thread(self.client.presigned_put_object, self.bucket, key, lifetime)
+        # Signed "now", valid until expires_at to the second (S3 counts whole seconds
+        # and wants at least one).
+        signed_at = datetime.now(UTC).replace(microsecond=0)
+        lifetime = timedelta(seconds=max(1, int((expires_at - signed_at).total_seconds())))
+        url = await asyncio.to_thread(
+            self.client.get_presigned_url, "PUT", self.bucket, key, lifetime, None, signed_at
+        )
         return UploadTarget(url, {"Content-Type": content_type}, expires_at)
 
     async def stat(self, key: str) -> ObjectInfo | None:
@@ -66,9 +71,16 @@ class MinioObjectStore:
     async def read(
         self, key: str, start: int = 0, length: int | None = None
     ) -> AsyncIterator[bytes]:
-        response = await asyncio.to_thread(
-            self.client.get_object, self.bucket, key, start, length or 0
-        )
+        if length == 0:
+            return  # the SDK reads "length 0" as "to the end"
+        try:
+            response = await asyncio.to_thread(
+                self.client.get_object, self.bucket, key, start, length or 0
+            )
+        except S3Error as exc:
+            if exc.code == "InvalidRange":  # start at or past the end: no bytes, as a file
+                return
+            raise
         try:
             while True:
                 chunk = await asyncio.to_thread(response.read, CHUNK)

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import re
@@ -30,6 +31,9 @@ from media.port import ObjectStore, UploadTarget
 log = logging.getLogger("chirp.media")
 
 MEDIA_NAME = re.compile(r"[0-9a-f]{64}\.(jpg|png|webp|gif|mp4)")
+# ASCII digits only: str.isdigit() also accepts "²" or "١", which int() refuses or reads
+_DECIMAL = re.compile(r"[0-9]{1,19}")
+MAX_INT64 = 2**63 - 1
 MAX_PHOTOS = 4
 
 
@@ -143,7 +147,7 @@ class MediaService:
             record.size_bytes if record.kind != "VIDEO" else min(HEAD_BYTES, record.size_bytes)
         )
         head = await _collect(self.objects.read(key, 0, head_size))
-        found = inspect(head)
+        found = await asyncio.to_thread(inspect, head)  # decodes the image: off the loop
         if found is None or found.content_type != record.content_type:
             await self.objects.delete(key)
             what = found.content_type if found else "not an accepted image or video"
@@ -203,8 +207,10 @@ class MediaService:
         check_signature: Callable[[str, int, str, str], bool],
     ) -> None:
         """The embedded store's upload route: verify the signed URL, store the bytes whole."""
-        if not name.isdigit() or not expires.isdigit():
+        if not _DECIMAL.fullmatch(name) or int(name) > MAX_INT64:
             raise UploadRefused(404, "No such upload.")
+        if not _DECIMAL.fullmatch(expires):
+            raise UploadRefused(403, "This upload URL is not valid.")
         media_id = int(name)
         record = (await self.records.get_media([media_id])).get(media_id)
         key = upload_key(media_id)

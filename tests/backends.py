@@ -2,11 +2,13 @@
 
 By default the session starts the servers of ../shared/BACKENDS.md: Debian's
 redis-server, ArcadeDB speaking Bolt for Neo4j, nx-27017 speaking the MongoDB
-wire protocol. To run the same tests against real servers instead, point
-these at THROWAWAY servers (the tests erase what they write):
+wire protocol, SeaweedFS speaking S3 for MinIO. To run the same tests against
+real servers instead, point these at THROWAWAY servers (the tests erase what
+they write):
 
     CHIRP_TEST_NEO4J_URI, CHIRP_TEST_NEO4J_USER, CHIRP_TEST_NEO4J_PASSWORD,
-    CHIRP_TEST_NEO4J_DATABASE, CHIRP_TEST_MONGODB_URI, CHIRP_TEST_REDIS_URL
+    CHIRP_TEST_NEO4J_DATABASE, CHIRP_TEST_MONGODB_URI, CHIRP_TEST_REDIS_URL,
+    CHIRP_TEST_MINIO_ENDPOINT, CHIRP_TEST_MINIO_ACCESS_KEY, CHIRP_TEST_MINIO_SECRET_KEY
 
 A server that cannot start fails the tests that need it; nothing is skipped.
 """
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import pytest
+from minio import Minio
 from pymongo.asynchronous.client_session import AsyncClientSession
 from redis.asyncio import Redis
 
@@ -28,7 +31,12 @@ from docstore.mongo import MongoTweetStore
 from docstore.mongo import connect as mongo_connect
 from graph.neo4j import Neo4jSocialGraph
 from graph.neo4j import connect as neo4j_connect
-from tests.servers import start_mongo_standin, start_neo4j_standin, start_redis
+from tests.servers import (
+    start_mongo_standin,
+    start_neo4j_standin,
+    start_redis,
+    start_s3_standin,
+)
 from timeline.redis import RedisTimelineCache
 
 T = TypeVar("T")
@@ -158,3 +166,67 @@ async def redis_cache_empty(redis_url: str) -> AsyncIterator[RedisTimelineCache]
     finally:
         await cache.redis.flushdb()
         await cache.close()
+
+
+# --- S3 (MinIO in production): SeaweedFS's S3 gateway, or a throwaway MinIO ----------
+
+
+@dataclass(frozen=True)
+class S3Target:
+    endpoint: str  # host:port, as the minio SDK and CHIRP_MINIO_ENDPOINT take it
+    access_key: str
+    secret_key: str
+    secure: bool = False
+
+    def client(self) -> Minio:
+        return Minio(
+            self.endpoint,
+            access_key=self.access_key,
+            secret_key=self.secret_key,
+            secure=self.secure,
+        )
+
+    def settings(self, bucket: str) -> dict[str, Any]:
+        """The app settings (make_client keywords) that put media in ``bucket`` here."""
+        return {
+            "minio_endpoint": self.endpoint,
+            "minio_access_key": self.access_key,
+            "minio_secret_key": self.secret_key,
+            "minio_secure": self.secure,
+            "minio_bucket": bucket,
+        }
+
+
+@pytest.fixture(scope="session")
+def s3_target() -> Iterator[S3Target]:
+    """SeaweedFS ``weed mini`` (a real S3 API), or the MinIO of CHIRP_TEST_MINIO_ENDPOINT,
+    _ACCESS_KEY, _SECRET_KEY (and _SECURE=true for https); tests use buckets of their own."""
+    if endpoint := os.environ.get("CHIRP_TEST_MINIO_ENDPOINT"):
+        yield S3Target(
+            endpoint,
+            os.environ.get("CHIRP_TEST_MINIO_ACCESS_KEY", ""),
+            os.environ.get("CHIRP_TEST_MINIO_SECRET_KEY", ""),
+            os.environ.get("CHIRP_TEST_MINIO_SECURE", "").lower() in {"1", "true", "yes"},
+        )
+        return
+    server = start_s3_standin()
+    try:
+        yield S3Target(
+            server.extra["endpoint"], server.extra["access_key"], server.extra["secret_key"]
+        )
+    finally:
+        server.stop()
+
+
+def fresh_bucket() -> str:
+    return f"chirp-test-{uuid.uuid4().hex[:12]}"
+
+
+def drop_bucket(client: Minio, bucket: str) -> None:
+    """Remove a test bucket and everything in it (blocking: call it in a thread)."""
+    if not client.bucket_exists(bucket):
+        return
+    for found in client.list_objects(bucket, recursive=True):
+        if found.object_name is not None:
+            client.remove_object(bucket, found.object_name)
+    client.remove_bucket(bucket)

@@ -21,13 +21,16 @@ from media.service import MEDIA_NAME, UploadRefused
 from web.view import error_response
 
 IMMUTABLE = "public, max-age=31536000, immutable"
-RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+RANGE = re.compile(r"bytes=(\d*)-(\d*)", re.IGNORECASE)
+UNSATISFIABLE = (-1, -1)
 
 
 def _byte_range(header: str, size: int) -> tuple[int, int] | None:
-    """(start, end inclusive) of a single satisfiable range; None when unsatisfiable."""
+    """(start, end inclusive) of a single byte range; UNSATISFIABLE when no byte of the
+    object is in it; None when the header is not one valid range, which the server may
+    ignore (RFC 9110 section 14.2): the whole object is sent then."""
     match = RANGE.fullmatch(header.strip())
-    if match is None:
+    if match is None:  # another unit, several ranges, bad syntax
         return None
     first, last = match.groups()
     if first == "" and last == "":
@@ -35,13 +38,21 @@ def _byte_range(header: str, size: int) -> tuple[int, int] | None:
     if first == "":  # the last N bytes
         length = int(last)
         if length == 0:
-            return None
+            return UNSATISFIABLE
         return max(size - length, 0), size - 1
     start = int(first)
-    end = min(int(last), size - 1) if last else size - 1
-    if start >= size or end < start:
+    if last and int(last) < start:  # invalid, not unsatisfiable
         return None
+    end = min(int(last), size - 1) if last else size - 1
+    if start >= size:
+        return UNSATISFIABLE
     return start, end
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    """If-None-Match uses the weak comparison: W/"x" matches "x"; * matches anything."""
+    tags = [t.strip() for t in header.split(",")]
+    return "*" in tags or etag in [t.removeprefix("W/") for t in tags]
 
 
 def add_media_routes(app: web.Application, services: Callable[[], Services]) -> None:
@@ -61,17 +72,18 @@ def add_media_routes(app: web.Application, services: Callable[[], Services]) -> 
             "Accept-Ranges": "bytes",
             "Content-Type": CONTENT_TYPES["." + name.rsplit(".", 1)[1]],
         }
-        if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+        if _etag_matches(request.headers.get("If-None-Match", ""), etag):
             return web.Response(status=304, headers=headers)
         start, end, status = 0, info.size - 1, 200
         if "Range" in request.headers and info.size > 0:
             wanted = _byte_range(request.headers["Range"], info.size)
-            if wanted is None:
+            if wanted == UNSATISFIABLE:
                 headers["Content-Range"] = f"bytes */{info.size}"
                 return web.Response(status=416, headers=headers)
-            start, end = wanted
-            status = 206
-            headers["Content-Range"] = f"bytes {start}-{end}/{info.size}"
+            if wanted is not None:
+                start, end = wanted
+                status = 206
+                headers["Content-Range"] = f"bytes {start}-{end}/{info.size}"
         length = end - start + 1 if info.size else 0
         headers["Content-Length"] = str(length)
         response = web.StreamResponse(status=status, headers=headers)

@@ -12,6 +12,7 @@ and every test in ``test_graph_contract.py`` then runs against it too.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -20,10 +21,17 @@ from typing import TypeVar
 import pytest
 from redis.asyncio import Redis
 
+from docstore.attachments import AttachmentStore
+from docstore.attachments_mongo import MongoAttachmentStore
+from docstore.attachments_sqlite import SqliteAttachmentStore
+from docstore.mongo import connect as mongo_connect
 from docstore.port import TweetStore
 from docstore.sqlite import SqliteTweetStore
 from graph.port import SocialGraph
 from graph.sqlite import SqliteSocialGraph
+from media.local import LocalObjectStore
+from media.minio import MinioObjectStore
+from media.port import ObjectStore
 from tests import backends
 from timeline.events import EventBus, MemoryEventBus, RedisEventBus
 from timeline.memory import MemoryTimelineCache
@@ -196,4 +204,84 @@ async def fanout_queue(request: pytest.FixtureRequest) -> AsyncIterator[FanoutQu
 async def event_bus(request: pytest.FixtureRequest) -> AsyncIterator[EventBus]:
     """A fresh event bus of each adapter in turn (no listener yet)."""
     async with EVENT_BUS_FACTORIES[request.param](request) as adapter:
+        yield adapter
+
+
+# --- media: object stores and attachment stores --------------------------------------
+
+CONTRACT_SECRET = "contract-test-secret-of-at-least-32-characters"
+
+
+@asynccontextmanager
+async def local_object_store(request: pytest.FixtureRequest) -> AsyncIterator[ObjectStore]:
+    store = LocalObjectStore(_tmp_path(request) / "media", "https://chirp.test", CONTRACT_SECRET)
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+@asynccontextmanager
+async def minio_object_store(request: pytest.FixtureRequest) -> AsyncIterator[ObjectStore]:
+    """A MinioObjectStore on a bucket of its own (created by open), dropped afterwards."""
+    target: backends.S3Target = request.getfixturevalue("s3_target")
+    client = target.client()
+    store = MinioObjectStore(client, backends.fresh_bucket())
+    await store.open()
+    try:
+        yield store
+    finally:
+        await asyncio.to_thread(backends.drop_bucket, client, store.bucket)
+        await store.close()
+
+
+@asynccontextmanager
+async def sqlite_attachment_store(
+    request: pytest.FixtureRequest,
+) -> AsyncIterator[AttachmentStore]:
+    store = SqliteAttachmentStore(_tmp_path(request) / "attachments.sqlite3")
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+@asynccontextmanager
+async def mongo_attachment_store(
+    request: pytest.FixtureRequest,
+) -> AsyncIterator[AttachmentStore]:
+    target: backends.MongoTarget = request.getfixturevalue("mongo_target")
+    name = backends.fresh_mongo_db()
+    store = MongoAttachmentStore(mongo_connect(target.uri), name)
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.client.drop_database(name)
+        await store.close()
+
+
+OBJECT_STORE_FACTORIES: dict[str, Factory[ObjectStore]] = {
+    "local": local_object_store,
+    "minio": minio_object_store,
+}
+ATTACHMENT_STORE_FACTORIES: dict[str, Factory[AttachmentStore]] = {
+    "sqlite": sqlite_attachment_store,
+    "mongo": mongo_attachment_store,
+}
+
+
+@pytest.fixture(params=sorted(OBJECT_STORE_FACTORIES))
+async def object_store(request: pytest.FixtureRequest) -> AsyncIterator[ObjectStore]:
+    """A fresh, empty object store (folder or bucket) of each adapter in turn."""
+    async with OBJECT_STORE_FACTORIES[request.param](request) as adapter:
+        yield adapter
+
+
+@pytest.fixture(params=sorted(ATTACHMENT_STORE_FACTORIES))
+async def attachment_store(request: pytest.FixtureRequest) -> AsyncIterator[AttachmentStore]:
+    """A fresh, empty attachment store of each adapter in turn."""
+    async with ATTACHMENT_STORE_FACTORIES[request.param](request) as adapter:
         yield adapter
