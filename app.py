@@ -236,13 +236,22 @@ async def open_media(settings: Settings, secret: str) -> MediaBackends:
         path = settings.data_dir / "attachments.sqlite3"
         attachments, attachments_where = SqliteAttachmentStore(path), f"embedded SQLite at {path}"
     if settings.minio_endpoint:
-        client = Minio(
-            settings.minio_endpoint,
-            access_key=settings.minio_access_key,
-            secret_key=settings.minio_secret_key,
-            secure=settings.minio_secure,
+
+        def s3_client(endpoint: str) -> Minio:
+            return Minio(
+                endpoint,
+                access_key=settings.minio_access_key,
+                secret_key=settings.minio_secret_key,
+                secure=settings.minio_secure,
+                region=settings.minio_region,  # known: signing needs no region lookup
+            )
+
+        public = settings.minio_public_endpoint
+        objects = MinioObjectStore(
+            s3_client(settings.minio_endpoint),
+            settings.minio_bucket,
+            s3_client(public) if public else None,
         )
-        objects = MinioObjectStore(client, settings.minio_bucket)
         objects_where = f"S3 at {settings.minio_endpoint} (bucket {settings.minio_bucket})"
     else:
         folder = settings.data_dir / "media"

@@ -119,6 +119,8 @@ class Settings:
     minio_access_key: str = ""
     minio_secret_key: str = ""
     minio_bucket: str = "chirp-media"
+    minio_public_endpoint: str = ""
+    minio_region: str = "us-east-1"
     minio_secure: bool = False
     cdn_base_url: str = ""
     max_photo_bytes: int = 5 * 1024 * 1024
@@ -294,6 +296,17 @@ OPTIONS: tuple[Option, ...] = (
         "MinIO or any S3 store for media bytes, host:port. Unset: DATA_DIR/media.",
         "--minio-endpoint",
         "HOST:PORT",
+    ),
+    Option(
+        "minio_public_endpoint",
+        "MINIO_PUBLIC_ENDPOINT",
+        str,
+        "host:port clients upload to, when it differs from MINIO_ENDPOINT (e.g. behind a proxy).",
+        "--minio-public-endpoint",
+        "HOST:PORT",
+    ),
+    Option(
+        "minio_region", "MINIO_REGION", str, "S3 region of the bucket.", "--minio-region", "NAME"
     ),
     Option(
         "minio_access_key", "MINIO_ACCESS_KEY", str, "S3 access key.", "--minio-access-key", "KEY"

@@ -23,9 +23,12 @@ CHUNK = 256 * 1024
 
 
 class MinioObjectStore:
-    def __init__(self, client: Minio, bucket: str) -> None:
+    def __init__(self, client: Minio, bucket: str, presigner: Minio | None = None) -> None:
         self.client = client
         self.bucket = bucket
+        # Upload URLs are signed for the host clients use, which may differ from the
+        # one this service reaches the store at (MINIO_PUBLIC_ENDPOINT).
+        self.presigner = presigner or client
 
     async def ensure_bucket(self) -> None:
         def work() -> None:
@@ -55,7 +58,7 @@ class MinioObjectStore:
         signed_at = datetime.now(UTC).replace(microsecond=0)
         lifetime = timedelta(seconds=max(1, int((expires_at - signed_at).total_seconds())))
         url = await asyncio.to_thread(
-            self.client.get_presigned_url, "PUT", self.bucket, key, lifetime, None, signed_at
+            self.presigner.get_presigned_url, "PUT", self.bucket, key, lifetime, None, signed_at
         )
         return UploadTarget(url, {"Content-Type": content_type}, expires_at)
 
