@@ -23,9 +23,16 @@ T = TypeVar("T")
 
 
 class SqliteDatabase:
-    def __init__(self, path: Path, schema: str, readers: int = 2) -> None:
+    def __init__(
+        self,
+        path: Path,
+        schema: str,
+        readers: int = 2,
+        migrate: Callable[[sqlite3.Connection], None] | None = None,
+    ) -> None:
         self.path = path
         self._schema = schema
+        self._migrate = migrate
         self._readers = readers
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
@@ -55,6 +62,8 @@ class SqliteDatabase:
         )
         # executescript manages its own transaction, so it runs outside write()
         await self._run(self._writer, lambda: self._connection().executescript(self._schema))
+        if self._migrate is not None:
+            await self.write(self._migrate)
 
     async def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``work`` in one immediate transaction on the writer thread."""
@@ -91,6 +100,21 @@ class SqliteDatabase:
                 conn.close()
             self._connections.clear()
         self._local = threading.local()
+
+
+class SqliteAdapter:
+    """Base of the embedded adapters: one database file, opened, pinged and closed."""
+
+    db: SqliteDatabase
+
+    async def open(self) -> None:
+        await self.db.open()
+
+    async def close(self) -> None:
+        await self.db.close()
+
+    async def ping(self) -> None:
+        await self.db.read(lambda conn: conn.execute("SELECT 1").fetchone())
 
 
 def placeholders(count: int) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from core.models import MediaRecord
-from core.sqlite import SqliteDatabase, json_list
+from core.sqlite import SqliteAdapter, SqliteDatabase, json_list
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS media (
@@ -51,18 +51,9 @@ def _media(row: tuple[Any, ...]) -> MediaRecord:
     )
 
 
-class SqliteAttachmentStore:
+class SqliteAttachmentStore(SqliteAdapter):
     def __init__(self, path: Path) -> None:
         self.db = SqliteDatabase(path, SCHEMA)
-
-    async def open(self) -> None:
-        await self.db.open()
-
-    async def close(self) -> None:
-        await self.db.close()
-
-    async def ping(self) -> None:
-        await self.db.read(lambda conn: conn.execute("SELECT 1").fetchone())
 
     async def create_media(self, media: MediaRecord) -> None:
         values = (

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from core.models import IdempotencyKey, LikeEdge, TweetRecord
-from core.sqlite import SqliteDatabase, json_list, placeholders
+from core.sqlite import SqliteAdapter, SqliteDatabase, json_list, placeholders
 from docstore.port import IDEMPOTENCY_TTL_MS, IdempotencyConflictError
 
 SCHEMA = """
@@ -129,19 +129,9 @@ def _select_tweet(conn: sqlite3.Connection, tweet_id: int) -> TweetRecord | None
     return _tweet(row) if row else None
 
 
-class SqliteTweetStore:
+class SqliteTweetStore(SqliteAdapter):
     def __init__(self, path: Path) -> None:
-        self.db = SqliteDatabase(path, SCHEMA)
-
-    async def open(self) -> None:
-        await self.db.open()
-        await self.db.write(_migrate)
-
-    async def close(self) -> None:
-        await self.db.close()
-
-    async def ping(self) -> None:
-        await self.db.read(lambda conn: conn.execute("SELECT 1").fetchone())
+        self.db = SqliteDatabase(path, SCHEMA, migrate=_migrate)
 
     async def insert_tweet(
         self, tweet: TweetRecord, idempotency: IdempotencyKey | None = None

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from core.models import Credentials, FollowEdge, NewUser, UserRecord
-from core.sqlite import SqliteDatabase, json_list
+from core.sqlite import SqliteAdapter, SqliteDatabase, json_list
 from graph.port import HandleTakenError
 
 SCHEMA = """
@@ -47,19 +47,9 @@ def _user(row: tuple[Any, ...]) -> UserRecord:
     )
 
 
-class SqliteSocialGraph:
+class SqliteSocialGraph(SqliteAdapter):
     def __init__(self, path: Path) -> None:
-        self.db = SqliteDatabase(path, SCHEMA)
-
-    async def open(self) -> None:
-        await self.db.open()
-        await self.db.write(_migrate)
-
-    async def close(self) -> None:
-        await self.db.close()
-
-    async def ping(self) -> None:
-        await self.db.read(lambda conn: conn.execute("SELECT 1").fetchone())
+        self.db = SqliteDatabase(path, SCHEMA, migrate=_migrate)
 
     async def create_user(self, user: NewUser) -> UserRecord:
         def work(conn: sqlite3.Connection) -> None:
