@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint format schema clean system-packages
+.PHONY: run test lint format schema clean system-packages bench bench-quick
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,13 @@ system-packages:
 	  echo "installing$$missing (apt)"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; \
 	fi
+
+## bench: the full benchmark suite (about 6 minutes); bench-quick: the smoke version
+bench: $(VENV)/.installed
+	$(PY) -m bench --json bench/.data/full.json
+
+bench-quick: $(VENV)/.installed
+	$(PY) -m bench --quick --json bench/.data/quick.json
 
 ## lint: ruff (lint + format check) and mypy
 lint: $(VENV)/.installed
