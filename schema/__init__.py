@@ -5,13 +5,14 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from graphql import ASTValidationRule
 from strawberry.extensions import (
     AddValidationRules,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
     ValidationCache,
 )
+from strawberry.extensions.max_aliases import create_validator as alias_limit_rule
 from strawberry.schema.config import StrawberryConfig
 
 from schema.errors import ChirpSchema
@@ -25,6 +26,13 @@ from schema.types import Media, Tweet, User
 MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 5000
+# Built once: the validation cache is keyed by the rule classes, so a rule class
+# made per request (as the limiter extensions do) would make every request miss.
+LIMIT_RULES: list[type[ASTValidationRule]] = [
+    NoEmptySelections,
+    depth_limit_rule(MAX_DEPTH),
+    alias_limit_rule(MAX_ALIASES),
+]
 SDL_PATH = Path(__file__).resolve().parent.parent / "schema.graphql"
 
 
@@ -45,8 +53,7 @@ def build_schema(
             OperationLatency,
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             ParserCache,
-            lambda: AddValidationRules([NoEmptySelections, depth_limit_rule(MAX_DEPTH)]),
-            lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+            lambda: AddValidationRules(LIMIT_RULES),
             ValidationCache,
         ],
         config=StrawberryConfig(auto_camel_case=True),
