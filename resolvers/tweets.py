@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 
 from core.models import MediaRecord, TweetRecord, UserRecord
 from core.text import extract_mentions
@@ -48,16 +49,17 @@ async def mentions(ctx: Context, record: TweetRecord) -> list[UserRecord]:
     return [u for u in users if u is not None]
 
 
-async def viewer_has_liked(ctx: Context, tweet_id: int) -> bool:
+def viewer_has_liked(ctx: Context, tweet_id: int) -> bool | Awaitable[bool]:
+    """False for anonymous viewers; else the batched lookup (a future, not a coroutine)."""
     if ctx.viewer_id is None:
         return False
-    return await ctx.loaders.viewer_liked.load(tweet_id)
+    return ctx.loaders.viewer_liked.load(tweet_id)
 
 
-async def viewer_has_retweeted(ctx: Context, tweet_id: int) -> bool:
+def viewer_has_retweeted(ctx: Context, tweet_id: int) -> bool | Awaitable[bool]:
     if ctx.viewer_id is None:
         return False
-    return await ctx.loaders.viewer_retweeted.load(tweet_id)
+    return ctx.loaders.viewer_retweeted.load(tweet_id)
 
 
 async def related(ctx: Context, tweet_id: int | None) -> TweetRecord | None:
