@@ -33,12 +33,19 @@ def _iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat()
 
 
-async def home(request: web.Request) -> web.Response:
-    services = request.app[SERVICES]
+def _viewer(request: web.Request) -> int | None:
+    """The bearer token's user id, or None when it is missing or refused."""
     _, _, token = request.headers.get("Authorization", "").partition(" ")
     try:
-        viewer = services.tokens.verify(token.strip()).user_id
+        return request.app[SERVICES].tokens.verify(token.strip()).user_id
     except InvalidToken:
+        return None
+
+
+async def home(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    viewer = _viewer(request)
+    if viewer is None:
         return web.json_response({"error": "unauthenticated"}, status=401)
     await request.read()
     rows = await services.timelines.home(viewer, PAGE + 1, None)
@@ -91,10 +98,8 @@ async def home(request: web.Request) -> web.Response:
 async def post(request: web.Request) -> web.Response:
     """Post a tweet as the bearer (the bench warms celebrity lists through it)."""
     services = request.app[SERVICES]
-    _, _, token = request.headers.get("Authorization", "").partition(" ")
-    try:
-        viewer = services.tokens.verify(token.strip()).user_id
-    except InvalidToken:
+    viewer = _viewer(request)
+    if viewer is None:
         return web.json_response({"error": "unauthenticated"}, status=401)
     payload = await request.json()
     tweet = await services.tweets.create(viewer, str(payload["text"]))

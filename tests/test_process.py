@@ -17,15 +17,9 @@ import aiohttp
 import pytest
 
 from core.settings import OPTIONS
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @contextmanager
