@@ -89,6 +89,40 @@ def seed_data(config: seed.SeedConfig, workdir: Path, log: Any) -> tuple[Path, s
     return target, m
 
 
+def configure(
+    quick: bool, users: int | None, seed_value: int, duration: float | None
+) -> tuple[seed.SeedConfig, scenarios.Durations]:
+    """The data set and run lengths of a full (or quick) run."""
+    users = users or (1000 if quick else 20_000)
+    config = seed.SeedConfig(
+        users=users,
+        seed=seed_value,
+        celebrity_threshold=10_000 if users >= 20_000 else max(50, users // 4),
+        celebrities=3 if quick else 5,
+        readers_per_class=20 if quick else 50,
+        mixed_readers=50 if quick else 200,
+    )
+    durations = scenarios.Durations(
+        measure=duration or (3.0 if quick else 10.0),
+        warm=1.0 if quick else 3.0,
+        posts=5 if quick else 20,
+        fanout_repeats=3,
+    )
+    return config, durations
+
+
+def open_bench(
+    config: seed.SeedConfig, durations: scenarios.Durations, workdir: Path, log: Any
+) -> scenarios.Bench:
+    """Seeded data (made once, then reused) and the shared state of a run over it."""
+    workdir = workdir.resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    seed_dir, manifest = seed_data(config, workdir, log)
+    return scenarios.Bench(
+        workdir, seed_dir, manifest, durations, threshold=config.celebrity_threshold, log=log
+    )
+
+
 def print_table(rows: Sequence[scenarios.Row]) -> None:
     print()
     print(f"{'section':<8}{'measurement':<48}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
@@ -118,30 +152,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     wrk.ensure_wrk()
     quick = args.quick
-    users = args.users or (1000 if quick else 20_000)
-    config = seed.SeedConfig(
-        users=users,
-        seed=args.seed,
-        celebrity_threshold=10_000 if users >= 20_000 else max(50, users // 4),
-        celebrities=3 if quick else 5,
-        readers_per_class=20 if quick else 50,
-        mixed_readers=50 if quick else 200,
-    )
-    durations = scenarios.Durations(
-        measure=args.duration or (3.0 if quick else 10.0),
-        warm=1.0 if quick else 3.0,
-        posts=5 if quick else 20,
-        fanout_repeats=3,
-    )
+    config, durations = configure(quick, args.users, args.seed, args.duration)
     sections = [s for s in (args.only.split(",") if args.only else SECTIONS) if s]
     if quick and not args.only:
         sections = ["a", "b"]
-    workdir = args.workdir.resolve()
-    workdir.mkdir(parents=True, exist_ok=True)
-    seed_dir, manifest = seed_data(config, workdir, log)
-    bench = scenarios.Bench(
-        workdir, seed_dir, manifest, durations, threshold=config.celebrity_threshold, log=log
-    )
+    bench = open_bench(config, durations, args.workdir, log)
+    manifest = bench.manifest
     redis = None
     try:
         if "a" in sections:
