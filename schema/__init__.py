@@ -19,6 +19,7 @@ from schema.errors import ChirpSchema
 from schema.limits import NoEmptySelections, depth_limit_rule
 from schema.mutation import Mutation
 from schema.observability import OperationLatency
+from schema.plan import executor_class
 from schema.query import Query
 from schema.subscription import Subscription
 from schema.types import Media, Tweet, User
@@ -38,12 +39,17 @@ SDL_PATH = Path(__file__).resolve().parent.parent / "schema.graphql"
 
 def build_schema(
     unavailable_errors: tuple[type[BaseException], ...] = (sqlite3.OperationalError,),
+    *,
+    plans: bool = True,
 ) -> ChirpSchema:
     """The API schema, with limits and the parse/validation caches.
 
     ``unavailable_errors``: exceptions meaning a backend is unreachable; they
-    reach the client as SERVICE_UNAVAILABLE.
+    reach the client as SERVICE_UNAVAILABLE. ``plans``: run queries from
+    compiled execution plans (schema/plan.py); off, every operation runs on
+    graphql-core's reference executor.
     """
+    config = StrawberryConfig(auto_camel_case=True)
     return ChirpSchema(
         query=Query,
         mutation=Mutation,
@@ -56,8 +62,9 @@ def build_schema(
             lambda: AddValidationRules(LIMIT_RULES),
             ValidationCache,
         ],
-        config=StrawberryConfig(auto_camel_case=True),
+        config=config,
         unavailable_errors=unavailable_errors,
+        execution_context_class=executor_class(config.info_class) if plans else None,
     )
 
 

@@ -1,0 +1,590 @@
+"""Execution plans: each query document compiled once, then run without interpretation.
+
+graphql-core interprets every request field by field: for each of the ~300 fields
+of a home page it looks the field up, builds a resolve info, coerces arguments,
+dispatches on the return type and checks the value for an awaitable. A plan does
+that work once per (document, operation): a tree of steps that knows, for each
+field, how to get its value (an attribute read for strawberry's plain fields, a
+direct call of the resolver function for strawberry resolvers without arguments,
+the field's full resolver otherwise) and how to complete it (a specialised check
+per scalar, list and object type). Values that are awaitable (DataLoader futures,
+coroutines) are collected level by level and awaited together, so DataLoader
+batches stay as large as under the reference executor.
+
+A plan only ever returns a result the reference executor would return. As soon as
+it meets anything off the happy path (a resolver raising, a null in a non-null
+position, a value of a type it does not expect) it abandons the attempt, and the
+operation runs again on graphql-core's executor, which produces the exact errors,
+null propagation and partial data. Hence queries only: re-running a query is safe
+because it changes nothing. Mutations, subscriptions and documents the planner
+does not cover (any directive such as @skip or @include, fields of interface or
+union type, introspection other than ``__typename``, fragment arguments, field
+middleware) always take the reference path. tests/unit/test_plan.py runs many
+generated queries through both and compares them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from math import isfinite
+from operator import attrgetter
+from types import GeneratorType
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    GraphQLBoolean,
+    GraphQLField,
+    GraphQLFloat,
+    GraphQLID,
+    GraphQLInt,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+    GraphQLString,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    is_leaf_type,
+    is_object_type,
+)
+from graphql.execution.collect_fields import FieldDetails, collect_fields, collect_subfields
+from graphql.execution.values import get_argument_values
+from graphql.pyutils import AwaitableOrValue, Path, Undefined
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
+
+log = logging.getLogger("chirp.plan")
+Info = GraphQLResolveInfo[Any]
+
+PLAN_CACHE_SIZE = 512
+_BASIC_RESOLVER = "_get_basic_result"  # strawberry's resolver of plain attribute fields
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
+
+
+class Abandon(Exception):
+    """The plan met something only the reference executor answers exactly."""
+
+
+Complete = Callable[[Any, "Path | None", "Info | None", "_Run"], Any]
+
+
+class _Step:
+    """One response key of a selection set: how to get its value and complete it."""
+
+    __slots__ = (
+        "args",
+        "complete",
+        "direct",
+        "field_def",
+        "getter",
+        "key",
+        "needs_info",
+        "needs_path",
+        "nodes",
+        "parent_name",
+        "parent_type",
+        "resolve",
+        "strawberry_field",
+        "typename",
+        "variable_args",
+    )
+
+    def __init__(self, key: str, parent_type: GraphQLObjectType) -> None:
+        self.key = key
+        self.parent_type = parent_type
+        self.parent_name = parent_type.name
+        self.typename: str | None = None  # __typename: a constant
+        self.getter: Callable[[Any], Any] | None = None  # a plain attribute read
+        self.direct: Callable[[Any, Info], Any] | None = None
+        self.resolve: Callable[..., Any] | None = None
+        self.args: dict[str, Any] = {}
+        self.variable_args = False
+        self.field_def: GraphQLField | None = None
+        self.nodes: list[FieldNode] = []
+        self.strawberry_field: StrawberryField | None = None
+        self.needs_info = False
+        self.needs_path = False
+        self.complete: Complete = _identity
+
+
+def _identity(value: Any, path: Path | None, info: Info | None, run: _Run) -> Any:
+    return value
+
+
+class _Run:
+    """The state of one execution of a plan."""
+
+    __slots__ = ("args", "awaitable", "executor", "pending")
+
+    def __init__(self, executor: PlannedExecutor) -> None:
+        self.executor = executor
+        self.awaitable = executor.is_awaitable
+        self.pending: list[
+            tuple[Any, Any, Any, Complete, Path | None, Info | None]
+        ] = []
+        self.args: dict[int, dict[str, Any]] = {}
+
+    def is_awaitable(self, value: Any) -> bool:
+        cls = value.__class__
+        known = _AWAITABLE.get(cls)
+        if known is None:
+            if cls is GeneratorType:  # generator-based coroutines are marked per instance
+                return bool(self.awaitable(value))
+            known = _AWAITABLE[cls] = bool(self.awaitable(value))
+        return known
+
+    def arguments(self, step: _Step) -> dict[str, Any]:
+        """Arguments that use variables: coerced once per execution."""
+        found = self.args.get(id(step))
+        if found is None:
+            assert step.field_def is not None
+            executor = self.executor
+            found = self.args[id(step)] = get_argument_values(
+                step.field_def,
+                step.nodes[0],
+                executor.variable_values,
+                None,
+                executor.hide_suggestions,
+            )
+        return found
+
+    def close(self) -> None:
+        """Abandoning: coroutines never awaited are closed, not left to warn."""
+        for entry in self.pending:
+            if inspect.iscoroutine(entry[0]):
+                entry[0].close()
+        self.pending.clear()
+
+
+_AWAITABLE: dict[type, bool] = {}
+
+
+def _execute(steps: list[_Step], source: Any, path: Path | None, run: _Run) -> dict[str, Any]:
+    """The response object of one selection set on ``source``."""
+    out: dict[str, Any] = {}
+    for step in steps:
+        getter = step.getter
+        if getter is not None:
+            value = getter(source)
+            info = None
+            field_path = Path(path, step.key, step.parent_name) if step.needs_path else None
+            if step.needs_info:
+                info = run.executor.resolve_info(step, field_path)
+        elif step.typename is not None:
+            out[step.key] = step.typename
+            continue
+        else:
+            field_path = Path(path, step.key, step.parent_name)
+            info = run.executor.resolve_info(step, field_path)
+            if step.direct is not None:
+                value = step.direct(source, info)
+            else:
+                assert step.resolve is not None
+                args = run.arguments(step) if step.variable_args else step.args
+                value = step.resolve(source, info, **args)
+        if run.is_awaitable(value):
+            out[step.key] = None
+            run.pending.append((value, out, step.key, step.complete, field_path, info))
+        else:
+            out[step.key] = step.complete(value, field_path, info, run)
+    return out
+
+
+async def _settle(data: dict[str, Any], run: _Run) -> dict[str, Any]:
+    """Await what the synchronous pass left pending, level by level."""
+    pending = run.pending
+    while pending:
+        batch = pending[:]
+        pending.clear()
+        # Coroutines start together as tasks (their DataLoader calls batch); then each
+        # value is awaited in turn, which costs nothing once its batch has resolved
+        # and avoids gather's bookkeeping for the many DataLoader futures of a page.
+        waits = [
+            asyncio.ensure_future(entry[0]) if inspect.iscoroutine(entry[0]) else entry[0]
+            for entry in batch
+        ]
+        for index, wait in enumerate(waits):
+            try:
+                value = await wait
+            except Exception as exc:
+                # settle the siblings first, as the reference executor would
+                await asyncio.gather(*waits[index + 1 :], return_exceptions=True)
+                raise Abandon from exc
+            _, container, key, complete, path, info = batch[index]
+            if run.is_awaitable(value):
+                pending.append((value, container, key, complete, path, info))
+            else:
+                container[key] = complete(value, path, info, run)
+    return data
+
+
+# ------------------------------------------------------------------ completion
+
+
+def _leaf(return_type: Any) -> Complete:
+    coerce = return_type.coerce_output_value
+
+    def slow(value: Any) -> Any:
+        try:
+            coerced = coerce(value)
+        except Exception as exc:
+            raise Abandon from exc
+        if coerced is Undefined or coerced is None:
+            raise Abandon
+        return coerced
+
+    if return_type is GraphQLString or return_type is GraphQLID:
+
+        def text(value: Any, path: Any, info: Any, run: _Run) -> Any:
+            return value if value.__class__ is str else slow(value)
+
+        return text
+    if return_type is GraphQLInt:
+
+        def integer(value: Any, path: Any, info: Any, run: _Run) -> Any:
+            if value.__class__ is int and _INT_MIN <= value <= _INT_MAX:
+                return value
+            return slow(value)
+
+        return integer
+    if return_type is GraphQLBoolean:
+
+        def boolean(value: Any, path: Any, info: Any, run: _Run) -> Any:
+            return value if value.__class__ is bool else slow(value)
+
+        return boolean
+    if return_type is GraphQLFloat:
+
+        def number(value: Any, path: Any, info: Any, run: _Run) -> Any:
+            return value if value.__class__ is float and isfinite(value) else slow(value)
+
+        return number
+
+    def other(value: Any, path: Any, info: Any, run: _Run) -> Any:
+        return slow(value)
+
+    return other
+
+
+def _list(item: Complete, item_paths: bool) -> Complete:
+    def complete_list(value: Any, path: Path | None, info: Any, run: _Run) -> Any:
+        if value.__class__ is not list and value.__class__ is not tuple:
+            raise Abandon  # other iterables: the reference executor's rules apply
+        out: list[Any] = []
+        append = out.append
+        for index, entry in enumerate(value):
+            entry_path = Path(path, index, None) if item_paths else None
+            if run.is_awaitable(entry):
+                append(None)
+                run.pending.append((entry, out, index, item, entry_path, info))
+            else:
+                append(item(entry, entry_path, info, run))
+        return out
+
+    return complete_list
+
+
+def _object(object_type: GraphQLObjectType, steps: list[_Step]) -> Complete:
+    is_type_of = object_type.is_type_of
+
+    def complete_object(value: Any, path: Path | None, info: Any, run: _Run) -> Any:
+        if is_type_of is not None:
+            matches = is_type_of(value, info)
+            if matches is not True and (run.is_awaitable(matches) or not matches):
+                raise Abandon
+        return _execute(steps, value, path, run)
+
+    return complete_object
+
+
+def _nullable(inner: Complete) -> Complete:
+    def complete_nullable(value: Any, path: Any, info: Any, run: _Run) -> Any:
+        return None if value is None else inner(value, path, info, run)
+
+    return complete_nullable
+
+
+def _non_null(inner: Complete) -> Complete:
+    def complete_non_null(value: Any, path: Any, info: Any, run: _Run) -> Any:
+        if value is None:
+            raise Abandon
+        return inner(value, path, info, run)
+
+    return complete_non_null
+
+
+# ------------------------------------------------------------------- planning
+
+
+class _NotPlannable(Exception):
+    """The document uses something the plans do not cover."""
+
+
+def _has_directives(selection_set: SelectionSetNode | None) -> bool:
+    if selection_set is None:
+        return False
+    for selection in selection_set.selections:
+        if selection.directives:
+            return True
+        if isinstance(selection, (FieldNode, InlineFragmentNode)) and _has_directives(
+            selection.selection_set
+        ):
+            return True
+    return False
+
+
+class _Planner:
+    def __init__(self, executor: PlannedExecutor) -> None:
+        self.executor = executor
+        self.schema = executor.schema
+
+    def plan(self) -> _Plan:
+        executor = self.executor
+        operation = executor.operation
+        if operation.operation is not OperationType.QUERY or operation.directives:
+            raise _NotPlannable("not a query, or a directive on the operation")
+        if _has_directives(operation.selection_set):
+            raise _NotPlannable("directives in the selection")
+        for fragment in executor.fragments.values():
+            definition = fragment.definition
+            if fragment.variable_signatures or definition.directives:
+                raise _NotPlannable("fragment arguments or directives")
+            if _has_directives(definition.selection_set):
+                raise _NotPlannable("directives in a fragment")
+        root_type = self.schema.query_type
+        if root_type is None:
+            raise _NotPlannable("no query type")
+        grouped = collect_fields(
+            self.schema,
+            executor.fragments,
+            executor.variable_values,
+            root_type,
+            operation,
+            executor.hide_suggestions,
+        ).grouped_field_set
+        return _Plan(self.steps(root_type, grouped))
+
+    def steps(
+        self, parent_type: GraphQLObjectType, grouped: dict[str, list[FieldDetails]]
+    ) -> list[_Step]:
+        return [self.step(parent_type, key, details) for key, details in grouped.items()]
+
+    def step(self, parent_type: GraphQLObjectType, key: str, details: list[FieldDetails]) -> _Step:
+        step = _Step(key, parent_type)
+        node = details[0].node
+        name = node.name.value
+        if name == "__typename":
+            step.typename = parent_type.name
+            return step
+        if name.startswith("__"):
+            raise _NotPlannable("introspection")
+        if any(d.fragment_variable_values is not None for d in details):
+            raise _NotPlannable("fragment variables")
+        field_def = parent_type.fields.get(name)
+        if field_def is None:
+            raise _NotPlannable(f"unknown field {parent_type.name}.{name}")
+        step.field_def = field_def
+        step.nodes = [d.node for d in details]
+        resolve = field_def.resolve
+        definition = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+        strawberry_field = definition if isinstance(definition, StrawberryField) else None
+        step.strawberry_field = strawberry_field
+        has_args = bool(field_def.args or node.arguments)
+        if (
+            resolve is not None
+            and getattr(resolve, "__name__", "") == _BASIC_RESOLVER
+            and strawberry_field is not None
+            and not has_args
+        ):
+            default = strawberry_field.default_resolver
+            python_name = strawberry_field.python_name
+            step.getter = (
+                attrgetter(python_name)
+                if default is getattr
+                else lambda source: default(source, python_name)
+            )
+        else:
+            step.resolve = resolve or self.executor.field_resolver
+            step.direct = self.direct_call(strawberry_field, resolve, has_args)
+            if has_args:
+                step.variable_args = any(_uses_variables(a.value) for a in node.arguments or ())
+                if not step.variable_args:
+                    step.args = get_argument_values(
+                        field_def, node, self.executor.variable_values, None
+                    )
+        step.complete, needs_info = self.completer(field_def.type, details)
+        step.needs_info = needs_info or step.getter is None
+        step.needs_path = step.needs_info or not is_leaf_type(_named(field_def.type))
+        return step
+
+    def direct_call(
+        self, field: StrawberryField | None, resolve: Any, has_args: bool
+    ) -> Callable[[Any, Info], Any] | None:
+        """A strawberry resolver without arguments or extensions, called without the wrapper.
+
+        Equivalent to strawberry's own wrapper for such a field: it passes the source
+        as ``self`` (or root/parent) and strawberry's Info, and nothing else.
+        """
+        if field is None or resolve is None or has_args or field.extensions:
+            return None
+        resolver = field.base_resolver
+        if resolver is None or resolver.arguments or not callable(resolver.wrapped_func):
+            return None
+        function = resolver.wrapped_func
+        info_class = self.executor.info_class
+        self_param = resolver.self_parameter is not None
+        source_names = [
+            p.name for p in (resolver.parent_parameter, resolver.root_parameter) if p is not None
+        ]
+        info_name = resolver.info_parameter.name if resolver.info_parameter else None
+
+        def call(source: Any, info: Info) -> Any:
+            kwargs: dict[str, Any] = dict.fromkeys(source_names, source)
+            if info_name is not None:
+                kwargs[info_name] = info_class(_raw_info=info, _field=field)
+            return function(source, **kwargs) if self_param else function(**kwargs)
+
+        return call
+
+    def completer(
+        self, return_type: GraphQLOutputType, details: list[FieldDetails]
+    ) -> tuple[Complete, bool]:
+        """How to complete a value of this type, and whether that needs the field's info."""
+        if isinstance(return_type, GraphQLNonNull):
+            inner, needs_info = self.completer_of(return_type.of_type, details)
+            return _non_null(inner), needs_info
+        inner, needs_info = self.completer_of(return_type, details)
+        return _nullable(inner), needs_info
+
+    def completer_of(self, return_type: Any, details: list[FieldDetails]) -> tuple[Complete, bool]:
+        if is_leaf_type(return_type):
+            return _leaf(return_type), False
+        if isinstance(return_type, GraphQLList):
+            item, needs_info = self.completer(return_type.of_type, details)
+            return _list(item, not is_leaf_type(_named(return_type.of_type))), needs_info
+        if is_object_type(return_type):
+            grouped = collect_subfields(
+                self.schema,
+                self.executor.fragments,
+                self.executor.variable_values,
+                self.executor.operation,
+                return_type,
+                details,
+                self.executor.hide_suggestions,
+            ).grouped_field_set
+            steps = self.steps(return_type, grouped)
+            return _object(return_type, steps), return_type.is_type_of is not None
+        raise _NotPlannable(f"abstract type {return_type}")
+
+
+def _named(return_type: Any) -> Any:
+    while isinstance(return_type, (GraphQLNonNull, GraphQLList)):
+        return_type = return_type.of_type
+    return return_type
+
+
+def _uses_variables(value: Any) -> bool:
+    kind = getattr(value, "kind", "")
+    if kind == "variable":
+        return True
+    if kind == "list_value":
+        return any(_uses_variables(v) for v in value.values)
+    if kind == "object_value":
+        return any(_uses_variables(f.value) for f in value.fields)
+    return False
+
+
+class _Plan:
+    __slots__ = ("steps",)
+
+    def __init__(self, steps: list[_Step]) -> None:
+        self.steps = steps
+
+
+_NO_PLAN = object()
+# One cache per schema: (document text, operation name) -> plan, or _NO_PLAN
+_CACHES: dict[int, tuple[GraphQLSchema, OrderedDict[tuple[str, str | None], Any]]] = {}
+
+
+def _cache(schema: GraphQLSchema) -> OrderedDict[tuple[str, str | None], Any]:
+    entry = _CACHES.get(id(schema))
+    if entry is None or entry[0] is not schema:
+        entry = _CACHES[id(schema)] = (schema, OrderedDict())
+    return entry[1]
+
+
+class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
+    """strawberry's executor, running queries from compiled plans when it can."""
+
+    info_class: Any = None  # strawberry's Info class, set by the schema
+
+    def resolve_info(self, step: _Step, path: Path | None) -> Info:
+        assert step.field_def is not None
+        assert path is not None
+        return self.build_resolve_info(step.field_def, step.nodes, step.parent_type, path)
+
+    def find_plan(self) -> _Plan | None:
+        operation: OperationDefinitionNode = self.operation
+        if operation.operation is not OperationType.QUERY or operation.loc is None:
+            return None
+        if self.abort_signal is not None or self.hooks is not None:
+            return None
+        manager = self.middleware_manager
+        if manager is not None and manager.middlewares:
+            return None
+        key = (operation.loc.source.body, operation.name.value if operation.name else None)
+        cache = _cache(self.schema)
+        found = cache.get(key)
+        if found is None:
+            try:
+                found = _Planner(self).plan()
+            except _NotPlannable as why:
+                log.debug("no plan for %s: %s", key[1], why)
+                found = _NO_PLAN
+            cache[key] = found
+            if len(cache) > PLAN_CACHE_SIZE:
+                cache.popitem(last=False)
+        else:
+            cache.move_to_end(key)
+        return found if isinstance(found, _Plan) else None
+
+    def execute_operation(self, serially: bool | None = None) -> AwaitableOrValue[Any]:
+        plan = self.find_plan() if not serially else None
+        if plan is None:
+            return super().execute_operation(serially)
+        run = _Run(self)
+        try:
+            data = _execute(plan.steps, self.root_value, None, run)
+        except Exception:  # any failure: the reference executor answers exactly
+            run.close()
+            return super().execute_operation(serially)
+        if not run.pending:
+            return self.build_response(data)
+        return self._finish(data, run, serially)
+
+    async def _finish(self, data: dict[str, Any], run: _Run, serially: bool | None) -> Any:
+        try:
+            settled = await _settle(data, run)
+        except Exception:
+            run.close()
+            result = super().execute_operation(serially)
+            return await result if self.is_awaitable(result) else result
+        return self.build_response(settled)
+
+
+def executor_class(info_class: type) -> type[PlannedExecutor]:
+    """A PlannedExecutor for a schema whose resolvers receive ``info_class``."""
+    return type("PlannedExecutor", (PlannedExecutor,), {"info_class": info_class})
+
+
+__all__ = ["PlannedExecutor", "executor_class"]
