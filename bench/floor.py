@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 import orjson
 from aiohttp import web
 
-from app import build_parser, make_services, open_stores, running_workers
+from app import build_parser, make_services, open_stores, running_workers, settle_heap
 from core.security import InvalidToken
 from core.services import Services
 from core.settings import load_settings
@@ -135,6 +135,7 @@ def create_floor_app(argv: Sequence[str]) -> tuple[web.Application, str, int]:
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     app, host, port = create_floor_app(sys.argv[1:] if argv is None else argv)
+    app.on_startup.append(settle_heap)  # the app server's collector settings, for a fair floor
     web.run_app(app, host=host, port=port, print=None, access_log=None)
     return 0
 
