@@ -7,8 +7,9 @@ Data model (operators and data tools rely on it)::
 
 ``id`` is the snowflake id (int64), ``created_at`` and ``since`` are Unix
 milliseconds (int64); ``celebrity`` (absent means false) is set by the fan-out
-workers for authors whose tweets are merged at read time instead of pushed. Unique constraints on ``User.id`` and
-``User.handle_lower`` are created at start-up (idempotent). Writes go through
+workers for authors whose tweets are merged at read time instead of pushed. Unique
+constraints on ``User.id`` and ``User.handle_lower`` and an index on
+``User.celebrity`` are created at start-up (idempotent). Writes go through
 ``execute_write`` and reads through ``execute_read``, which retry transient
 errors (deadlocks, leader switches). Lists are paginated in the database by
 the ``(since, id)`` keyset; counts use ``COUNT {}`` subqueries, which Neo4j
@@ -36,6 +37,8 @@ UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
 CONSTRAINTS: tuple[LiteralString, ...] = (
     "CREATE CONSTRAINT user_id IF NOT EXISTS FOR (u:User) REQUIRE u.id IS UNIQUE",
     "CREATE CONSTRAINT user_handle_lower IF NOT EXISTS FOR (u:User) REQUIRE u.handle_lower IS UNIQUE",
+    # followed_celebrities starts from the few users marked celebrity
+    "CREATE INDEX user_celebrity IF NOT EXISTS FOR (u:User) ON (u.celebrity)",
 )
 
 _USER_FIELDS: LiteralString = (
@@ -223,6 +226,17 @@ class Neo4jSocialGraph:
             {"id": user_id},
         )
         return [(row["id"], bool(row["celebrity"])) for row in rows]
+
+    async def followed_celebrities(self, user_id: int) -> list[int]:
+        # Both ends are found by index; the edge check between two bound nodes
+        # (Expand(Into)) walks the end with the smaller degree, never more, and only
+        # the celebrities' ids come back.
+        rows = await self._read(
+            "MATCH (me:User {id: $id}) MATCH (c:User {celebrity: true})"
+            " WHERE EXISTS { (me)-[:FOLLOWS]->(c) } RETURN c.id AS id",
+            {"id": user_id},
+        )
+        return [row["id"] for row in rows]
 
     async def set_celebrity(self, user_id: int, celebrity: bool) -> bool:
         rows = await self._write(

@@ -66,6 +66,15 @@ class SocialGraph(Protocol):
         """Every (followee id, is celebrity) of ``user_id``: the sources of a home timeline."""
         ...
 
+    async def followed_celebrities(self, user_id: int) -> list[int]:
+        """The users marked celebrity (``set_celebrity``) that ``user_id`` follows, in any order.
+
+        Answered from the few marked users, checking each one's edge from
+        ``user_id``, never by reading ``user_id``'s whole followee list: a home
+        read calls it on every page, whatever the number of followees.
+        """
+        ...
+
     async def set_celebrity(self, user_id: int, celebrity: bool) -> bool:
         """Mark whether the user's tweets skip fan-out; returns the previous mark."""
         ...

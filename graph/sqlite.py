@@ -33,12 +33,21 @@ CREATE INDEX IF NOT EXISTS follows_by_follower ON follows (follower_id, since, f
 
 _USER_COLUMNS = "id, handle, display_name, bio, created_at"
 
+# The partial index lists the (few) celebrities; each one's edge from the reader is one
+# primary-key lookup, so the reader's followee list is never read.
+FOLLOWED_CELEBRITIES_SQL = (
+    "SELECT u.id FROM users AS u WHERE u.celebrity = 1 AND EXISTS"
+    " (SELECT 1 FROM follows AS f WHERE f.follower_id = ? AND f.followee_id = u.id)"
+)
+
 
 def _migrate(conn: sqlite3.Connection) -> None:
     """Bring a data folder made by an earlier version up to this schema (idempotent)."""
     columns = {row[1] for row in conn.execute("PRAGMA table_info(users)")}
     if "celebrity" not in columns:
         conn.execute("ALTER TABLE users ADD COLUMN celebrity INTEGER NOT NULL DEFAULT 0")
+    # The few celebrities, for followed_celebrities; set_celebrity writes 1 or 0.
+    conn.execute("CREATE INDEX IF NOT EXISTS users_celebrities ON users (id) WHERE celebrity = 1")
 
 
 def _user(row: tuple[Any, ...]) -> UserRecord:
@@ -190,6 +199,12 @@ class SqliteSocialGraph(SqliteAdapter):
                 (user_id,),
             )
             return [(row[0], bool(row[1])) for row in rows]
+
+        return await self.db.read(work)
+
+    async def followed_celebrities(self, user_id: int) -> list[int]:
+        def work(conn: sqlite3.Connection) -> list[int]:
+            return [row[0] for row in conn.execute(FOLLOWED_CELEBRITIES_SQL, (user_id,))]
 
         return await self.db.read(work)
 

@@ -326,6 +326,49 @@ async def test_a_celebrity_mark_is_seen_by_every_follower(graph: SocialGraph) ->
         assert await graph.following_for_timeline(fan.id) == [(star.id, False)]
 
 
+async def test_followed_celebrities_are_the_marked_users_one_follows(graph: SocialGraph) -> None:
+    me, plain, star, other_star, fan = await make_users(graph, 5)
+    assert await graph.followed_celebrities(me.id) == []
+    await graph.follow(me.id, plain.id, T)
+    await graph.follow(me.id, star.id, T + 1)
+    await graph.follow(fan.id, other_star.id, T)
+    await graph.follow(other_star.id, me.id, T)  # an edge towards me is not a followee of mine
+    assert await graph.followed_celebrities(me.id) == []  # nobody is marked yet
+
+    await graph.set_celebrity(star.id, True)
+    await graph.set_celebrity(other_star.id, True)
+    assert await graph.followed_celebrities(me.id) == [star.id]
+    assert await graph.followed_celebrities(fan.id) == [other_star.id]
+    assert await graph.followed_celebrities(other_star.id) == []  # me is not marked
+    assert await graph.followed_celebrities(star.id) == []
+    assert await graph.followed_celebrities(987654) == []
+
+    await graph.follow(me.id, other_star.id, T + 2)
+    assert sorted(await graph.followed_celebrities(me.id)) == sorted([star.id, other_star.id])
+    await graph.unfollow(me.id, star.id)
+    assert await graph.followed_celebrities(me.id) == [other_star.id]
+    await graph.set_celebrity(other_star.id, False)
+    assert await graph.followed_celebrities(me.id) == []
+    assert await graph.followed_celebrities(fan.id) == []
+    await graph.set_celebrity(me.id, True)
+    assert await graph.followed_celebrities(other_star.id) == [me.id]
+
+
+async def test_followed_celebrities_agree_with_the_marks_of_the_followee_list(
+    graph: SocialGraph,
+) -> None:
+    users = await make_users(graph, 12)
+    for n, follower in enumerate(users):
+        for followee in users[n % 3 :: n % 5 + 1]:
+            if followee.id != follower.id:
+                await graph.follow(follower.id, followee.id, T + n)
+    for star in users[1::4]:
+        await graph.set_celebrity(star.id, True)
+    for user in users:
+        marked = [u for u, celebrity in await graph.following_for_timeline(user.id) if celebrity]
+        assert sorted(await graph.followed_celebrities(user.id)) == sorted(marked), user.handle
+
+
 async def test_set_celebrity_returns_the_previous_mark(graph: SocialGraph) -> None:
     user, other = await make_users(graph, 2)
     assert await graph.set_celebrity(user.id, False) is False  # the default
