@@ -9,14 +9,22 @@ pipeline each; for a celebrity it only adds the id to the author's recent
 list. A tweet whose job never ran stays marked, and the repair pass enqueues
 it again. Jobs run at least once; every step is idempotent.
 
-Read path. The cached ids of the viewer's timeline (rebuilt from the stores
-when absent) are merged with the recent lists of the celebrities the viewer
-follows, then hydrated in one batch and filtered: deleted tweets, authors no
-longer followed, retweets whose original is gone, and a second showing of
-the same original. A cached list is authoritative only down to the oldest id
-it holds (an empty one, which deletes or unfollows may have emptied, not at
-all); below that, pages come from the stores, so scrolling back never ends
-early. When the cache fails, the whole read is served by the pull path.
+Read path. A hybrid read asks the graph which celebrities the viewer follows
+(from the few marked users, not the viewer's followee list). The cached ids
+of the viewer's timeline are merged with those celebrities' recent lists;
+the candidates are hydrated newest first, in chunks of what the page still
+needs plus a small margin, and filtered: deleted tweets, authors no longer
+followed (one batched edge check of the chunk's distinct authors; the
+viewer's own tweets are always kept), retweets whose original is gone, and a
+second showing of the same original. So a read of a warm timeline costs
+O(page size), whatever the number of followees. The whole followee list is
+loaded, once per read, only by the paths that need every followee: rebuilding
+an absent timeline, the store's answer for an empty one, the pull
+continuation past the cache, the pull strategy and the cache-down fallback.
+A cached list is authoritative only down to the oldest id it holds (an empty
+one, which deletes or unfollows may have emptied, not at all); below that,
+pages come from the stores, so scrolling back never ends early. When the
+cache fails, the whole read is served by the pull path.
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from core import metrics
@@ -48,6 +56,8 @@ class TimelineConfig:
     recent_cap: int = 200  # ids kept in a celebrity's recent list
     batch: int = 1000  # followers per fan-out batch
     max_windows: int = 4  # cache windows tried per page before going to the stores
+    # Candidates hydrated per chunk beyond what the page still needs, for what filtering drops.
+    hydrate_margin: int = 5
     # With fan-out workers in this process, a post waits up to this long for its
     # fan-out, so followers reading right after see it (0: return at once).
     wait_for_fanout_seconds: float = 0.0
@@ -84,6 +94,44 @@ def _exact_bound(lists: Sequence[_Listed], size: int) -> int | None:
     return max(bounds)
 
 
+class _Followees:
+    """Whom one read's viewer follows, asked of the graph as narrowly as the read needs.
+
+    The viewer counts as followed (their own tweets are always kept), and so do
+    the celebrities the read found the viewer following. Other authors are
+    checked with one batched edge lookup (``existing_follows``) per chunk of
+    candidates, each author once per read. The whole followee list is loaded
+    only when a path needs every followee, at most once, and then answers
+    every later question of the read.
+    """
+
+    def __init__(self, graph: SocialGraph, viewer_id: int, known: Iterable[int] = ()) -> None:
+        self._graph = graph
+        self._viewer_id = viewer_id
+        self._followed: set[int] = {viewer_id, *known}
+        self._not_followed: set[int] = set()
+        self._all: set[int] | None = None
+
+    async def all(self) -> set[int]:
+        """The viewer and every followee."""
+        if self._all is None:
+            self._all = {self._viewer_id, *await self._graph.following_ids(self._viewer_id)}
+        return self._all
+
+    async def among(self, authors: Iterable[int]) -> set[int]:
+        """Those of ``authors`` that the viewer follows (or is)."""
+        wanted = set(authors)
+        if self._all is not None:
+            return wanted & self._all
+        unknown = wanted - self._followed - self._not_followed
+        if unknown:
+            pairs = [(self._viewer_id, author) for author in sorted(unknown)]
+            found = {followee for _, followee in await self._graph.existing_follows(pairs)}
+            self._followed |= found
+            self._not_followed |= unknown - found
+        return wanted & self._followed
+
+
 class TimelineEngine:
     def __init__(
         self,
@@ -111,22 +159,22 @@ class TimelineEngine:
         """Up to ``limit`` tweets of the viewer's home timeline below ``before_id``, newest first."""
         if limit <= 0:
             return []
-        sources = await self.graph.following_for_timeline(viewer_id)
-        following = {viewer_id, *(user_id for user_id, _ in sources)}
         if self.config.strategy == "pull":
             metrics.TIMELINE_READS.labels("store").inc()
+            following = await _Followees(self.graph, viewer_id).all()
             return await self._pull(following, limit, before_id, set())
-        celebrities = sorted(
-            {u for u, celebrity in sources if celebrity and u != viewer_id}
+        celebrities = (
+            sorted(set(await self.graph.followed_celebrities(viewer_id)) - {viewer_id})
             if self.config.strategy == "hybrid"
-            else set()
+            else []
         )
+        followees = _Followees(self.graph, viewer_id, celebrities)
         try:
-            return await self._cached(viewer_id, following, celebrities, limit, before_id)
+            return await self._cached(viewer_id, followees, celebrities, limit, before_id)
         except self.unavailable as exc:
             log.warning("timeline cache unavailable (%s): serving %s by pull", exc, viewer_id)
             metrics.TIMELINE_READS.labels("store").inc()
-            return await self._pull(following, limit, before_id, set())
+            return await self._pull(await followees.all(), limit, before_id, set())
 
     async def user(
         self, user_id: int, limit: int, before_id: int | None, include_replies: bool
@@ -138,13 +186,12 @@ class TimelineEngine:
     async def _cached(
         self,
         viewer_id: int,
-        following: set[int],
+        followees: _Followees,
         celebrities: list[int],
         limit: int,
         before_id: int | None,
     ) -> list[TweetRecord]:
-        window = max(2 * limit, limit + 20)  # room for what filtering drops
-        pushed_authors = following - set(celebrities)
+        window = max(2 * limit, limit + 20)  # room for what filtering drops (ids only)
         page: list[TweetRecord] = []
         seen: set[int] = set()
         cursor = before_id
@@ -152,7 +199,8 @@ class TimelineEngine:
         for _ in range(self.config.max_windows):
             home = await self.cache.get(viewer_id, window, cursor)
             if home is None:
-                await self._rebuild(viewer_id, pushed_authors)
+                pushed = await followees.all() - set(celebrities)
+                await self._rebuild(viewer_id, pushed)
                 sources = (sources - {"cache"}) | {"rebuild"}
                 home = await self.cache.get(viewer_id, window, cursor) or Window([], 0)
             if home.ids:
@@ -163,7 +211,8 @@ class TimelineEngine:
                 # An empty timeline holds nothing, or was emptied by deletes and unfollows
                 # while older tweets remain: the store answers for the pushed authors.
                 sources.add("store")
-                lists = [await self._stored(list(pushed_authors), window, cursor)]
+                pushed = await followees.all() - set(celebrities)
+                lists = [await self._stored(sorted(pushed), window, cursor)]
             if celebrities:
                 metrics.CELEBRITY_MERGES.inc()
                 lists += await self._celebrity_windows(celebrities, window, cursor)
@@ -173,7 +222,7 @@ class TimelineEngine:
             candidates = sorted(
                 {i for w in lists for i in w.window.ids if i >= bound}, reverse=True
             )
-            page += await self._filter(candidates, following, seen)
+            page += await self._filter(candidates, limit - len(page), followees, seen)
             if len(page) >= limit or bound == 0:
                 return self._served(page[:limit], sources)
             cursor = bound
@@ -181,7 +230,7 @@ class TimelineEngine:
                 break  # below every list's oldest id: only the stores know
         # The rest of the page (past the cache, or past max_windows of filtered-out ids)
         # comes from the stores, so a short page always means the end of the timeline.
-        page += await self._pull(following, limit - len(page), cursor, seen)
+        page += await self._pull(await followees.all(), limit - len(page), cursor, seen)
         return self._served(page[:limit], sources | {"store"})
 
     @staticmethod
@@ -235,20 +284,39 @@ class TimelineEngine:
         return page[:limit]
 
     async def _filter(
-        self, ids: Sequence[int], following: set[int], seen: set[int]
+        self, ids: Sequence[int], need: int, followees: _Followees, seen: set[int]
     ) -> list[TweetRecord]:
-        found = await self.tweets.get_tweets(ids)
-        return await self._filter_records([found[i] for i in ids if i in found], following, seen)
+        """The tweets among ``ids`` (newest first) a reader may see, until ``need`` are found.
+
+        Hydrates in chunks of what is still needed plus a margin, so a page reads
+        about its own size of tweets however many candidates the lists gave; the
+        result is what filtering every candidate at once would give, cut at ``need``
+        (or a little past it).
+        """
+        kept: list[TweetRecord] = []
+        start = 0
+        while start < len(ids) and len(kept) < need:
+            chunk = ids[start : start + need - len(kept) + self.config.hydrate_margin]
+            start += len(chunk)
+            found = await self.tweets.get_tweets(chunk)
+            rows = [found[i] for i in chunk if i in found]
+            followed = await followees.among({row.author_id for row in rows})
+            kept += await self._filter_records(rows, followed, seen)
+        return kept
 
     async def _filter_records(
-        self, rows: Sequence[TweetRecord], following: set[int], seen: set[int]
+        self, rows: Sequence[TweetRecord], followed: set[int], seen: set[int]
     ) -> list[TweetRecord]:
-        """Drop what a reader must not see; ``seen`` holds originals already shown."""
+        """Drop what a reader must not see.
+
+        ``followed`` holds the viewer and at least those of the rows' authors that the
+        viewer follows; ``seen`` holds the originals already shown.
+        """
         originals = {r.retweet_of_id for r in rows if r.retweet_of_id is not None}
         alive = await self.tweets.get_tweets(list(originals)) if originals else {}
         kept: list[TweetRecord] = []
         for row in rows:
-            if row.author_id not in following:
+            if row.author_id not in followed:
                 continue  # unfollowed since it was cached
             original = row.retweet_of_id if row.retweet_of_id is not None else row.id
             if row.retweet_of_id is not None and original not in alive:

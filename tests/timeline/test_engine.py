@@ -396,12 +396,15 @@ async def test_applying_the_same_job_twice_is_harmless(make_world: WorldMaker) -
 
 
 class Counting:
-    """Wraps a store; counts every call of its methods by name."""
+    """Wraps a store; counts every call of its methods by name and keeps their arguments."""
 
-    def __init__(self, inner: Any, prefix: str, calls: Counter[str]) -> None:
+    def __init__(
+        self, inner: Any, prefix: str, calls: Counter[str], args: list[tuple[str, tuple[Any, ...]]]
+    ) -> None:
         self._inner = inner
         self._prefix = prefix
         self._calls = calls
+        self._args = args
 
     def __getattr__(self, name: str) -> Any:
         target = getattr(self._inner, name)
@@ -410,17 +413,41 @@ class Counting:
 
         async def call(*args: Any, **kwargs: Any) -> Any:
             self._calls[f"{self._prefix}.{name}"] += 1
+            self._args.append((f"{self._prefix}.{name}", args))
             return await target(*args, **kwargs)
 
         return call
 
 
+class Recorder:
+    """The graph's and the tweet store's calls, for ``make_world(wrap=...)``."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.args: list[tuple[str, tuple[Any, ...]]] = []
+
+    def wrap(self, inner: Any, name: str) -> Counting:
+        return Counting(inner, name, self.calls, self.args)
+
+    def clear(self) -> None:
+        self.calls.clear()
+        self.args.clear()
+
+    def first_args(self, name: str) -> list[Any]:
+        """The first argument of each call of ``name``, in call order."""
+        return [args[0] for called, args in self.args if called == name]
+
+
+FULL_LIST = ("graph.following_ids", "graph.following_for_timeline")
+
+
 async def test_a_page_costs_the_same_store_calls_whatever_the_followees_and_page_size(
     make_world: WorldMaker,
 ) -> None:
-    calls: Counter[str] = Counter()
+    recorder = Recorder()
+    calls = recorder.calls
     config = TimelineConfig(cap=8, celebrity_threshold=3, batch=4)
-    world = await make_world(config, wrap=lambda inner, name: Counting(inner, name, calls))
+    world = await make_world(config, wrap=recorder.wrap)
     few, many, star_fan = await world.users("few", "many", "fan")
     authors = await world.users(*(f"author{n}" for n in range(12)))
     star = authors[0]
@@ -435,18 +462,175 @@ async def test_a_page_costs_the_same_store_calls_whatever_the_followees_and_page
     await world.settle()
 
     async def cost(viewer: int, size: int, before: int | None = None) -> Counter[str]:
-        calls.clear()
+        recorder.clear()
         page = await world.page(viewer, size, before)
         assert len(page) == size
         return Counter(calls)
 
     cached = await cost(few, 3)
     assert cached == await cost(many, 3) == await cost(many, 8)
-    # the viewer's followees, then one batch of tweets by id
-    assert cached == {"graph.following_for_timeline": 1, "tweets.get_tweets": 1}
-    # past the cached timeline the store is asked by author instead, once
+    # the celebrities followed, one batch of tweets by id, one check of their authors' edges
+    assert cached == {
+        "graph.followed_celebrities": 1,
+        "tweets.get_tweets": 1,
+        "graph.existing_follows": 1,
+    }
+    # past the cached timeline the store is asked by author instead, once: that needs
+    # every followee
     deep = await cost(many, 3, (await world.cached(many) or [])[-1])
     assert deep == await cost(many, 20, (await world.cached(many) or [])[-1])
     assert deep == await cost(few, 3, (await world.cached(few) or [])[-1])
-    assert deep == {"graph.following_for_timeline": 1, "tweets.tweets_by_authors": 1}
+    assert deep == {
+        "graph.followed_celebrities": 1,
+        "graph.following_ids": 1,
+        "tweets.tweets_by_authors": 1,
+    }
     await world.check(many)
+
+
+async def test_a_warm_read_asks_the_graph_only_about_the_authors_on_the_page(
+    make_world: WorldMaker,
+) -> None:
+    recorder = Recorder()
+    config = TimelineConfig(cap=200, celebrity_threshold=3, recent_cap=20)
+    world = await make_world(config, wrap=recorder.wrap)
+    viewer, star, fan1, fan2 = await world.users("viewer", "star", "fan1", "fan2")
+    authors = await world.users(*(f"author{n}" for n in range(40)))
+    await world.follow(viewer, star, *authors)
+    await world.follow(fan1, star)
+    await world.follow(fan2, star)  # 3 followers: the star is merged at read
+    await world.page(viewer)
+    for author in [viewer, star, *authors, viewer, star]:
+        await world.post(author, "hello")
+    await world.settle()
+    assert (await world.recent(star) or Window([], 0)).ids  # the star is a celebrity now
+
+    size = 5
+    before: int | None = None
+    for _ in range(3):  # three pages deep, all inside the cached timeline
+        recorder.clear()
+        page = await world.page(viewer, size, before)
+        assert len(page) == size
+        assert not any(recorder.calls[name] for name in FULL_LIST), recorder.calls
+        assert recorder.calls["graph.followed_celebrities"] == 1
+        hydrated = {i for ids in recorder.first_args("tweets.get_tweets") for i in ids}
+        shown = await world.services.stores.tweets.get_tweets(sorted(hydrated))
+        (pairs,) = recorder.first_args("graph.existing_follows")
+        # only the hydrated chunk's authors, each once, never the viewer or a known celebrity
+        assert len(pairs) == len(set(pairs)) <= size + config.hydrate_margin
+        assert {followee for _, followee in pairs} <= {t.author_id for t in shown.values()}
+        assert {follower for follower, _ in pairs} == {viewer}
+        assert not {viewer, star} & {followee for _, followee in pairs}
+        before = page[-1]
+    await world.check(viewer, 1, 5, 20)
+
+
+async def test_a_page_hydrates_what_it_needs_plus_a_margin_not_every_candidate(
+    make_world: WorldMaker,
+) -> None:
+    recorder = Recorder()
+    config = TimelineConfig(cap=200, celebrity_threshold=3, recent_cap=50)
+    world = await make_world(config, wrap=recorder.wrap)
+    viewer, star, fan1, fan2 = await world.users("viewer", "star", "fan1", "fan2")
+    authors = await world.users(*(f"author{n}" for n in range(5)))
+    await world.follow(viewer, star, *authors)
+    await world.follow(fan1, star)
+    await world.follow(fan2, star)
+    await world.page(viewer)
+    posted = [await world.post((star, *authors)[n % 6], f"{n}") for n in range(60)]
+    await world.settle()
+    newest = posted[::-1]
+    size, margin = 5, config.hydrate_margin
+
+    async def hydrated() -> list[list[int]]:
+        """The id batches the page asked the tweet store for, checking the page itself."""
+        expected = (await world.expected(viewer, size))[0]
+        recorder.clear()
+        assert await world.page(viewer, size) == expected
+        return recorder.first_args("tweets.get_tweets")
+
+    # a window of 25 cached ids and the star's recent ones were candidates; 10 were hydrated
+    assert [len(chunk) for chunk in await hydrated()] == [size + margin]
+    # deleted (their jobs not run yet): still candidates, dropped after hydration
+    for tweet in newest[:4]:
+        await world.delete(tweet)
+    assert [len(chunk) for chunk in await hydrated()] == [size + margin]
+    for tweet in newest[4:8]:
+        await world.delete(tweet)
+    # the first 10 kept 2: the second chunk is the 3 still needed plus the margin
+    assert [len(chunk) for chunk in await hydrated()] == [size + margin, 3 + margin]
+    await world.check(viewer, 1, 5, 20)
+    assert await world.settle() == 8
+    await world.check(viewer, 1, 5, 20)
+
+
+async def test_an_unfollowed_authors_tweets_left_in_the_cache_are_filtered_at_read(
+    make_world: WorldMaker,
+) -> None:
+    recorder = Recorder()
+    world = await make_world(TimelineConfig(cap=20, celebrity_threshold=100), wrap=recorder.wrap)
+    viewer, bob, carol = await world.users("viewer", "bob", "carol")
+    await world.follow(viewer, bob, carol)
+    await world.page(viewer)
+    for n in range(4):
+        for author in (viewer, bob, carol):
+            await world.post(author, f"{n}")
+    await world.settle()
+    # straight in the graph, as if the engine's purge had failed or raced a fan-out
+    await world.services.stores.graph.unfollow(viewer, bob)
+    bobs = {t.id for t in await world.services.stores.tweets.tweets_by_authors([bob], 100)}
+    assert bobs <= set(await world.cached(viewer) or [])
+
+    recorder.clear()
+    page = await world.page(viewer, 6)
+    assert not bobs & set(page)
+    assert len(page) == 6
+    assert not any(recorder.calls[name] for name in FULL_LIST), recorder.calls
+    assert recorder.calls["graph.existing_follows"] == 1
+    (pairs,) = recorder.first_args("graph.existing_follows")
+    assert sorted(pairs) == sorted({(viewer, bob), (viewer, carol)})  # the viewer is not asked
+    await world.check(viewer, 1, 4, 20)
+
+
+async def test_the_followee_list_is_loaded_once_and_only_by_the_paths_needing_every_followee(
+    make_world: WorldMaker,
+) -> None:
+    recorder = Recorder()
+    world = await make_world(wrap=recorder.wrap)  # cap 6
+    alice, bob, carol = await world.users("alice", "bob", "carol")
+    await world.follow(alice, bob, carol)
+    older = [(await world.post(carol, f"c{n}")).id for n in range(2)][::-1]
+    bobs = [(await world.post(bob, f"b{n}")).id for n in range(SMALL.cap)][::-1]
+    await world.settle()
+
+    async def full_lists(size: int, before: int | None = None) -> int:
+        recorder.clear()
+        await world.page(alice, size, before)
+        assert recorder.calls["graph.following_for_timeline"] == 0
+        return recorder.calls["graph.following_ids"]
+
+    assert await full_lists(3) == 1  # a rebuild of the absent timeline
+    assert await full_lists(3) == 0  # then the cache answers
+    assert await full_lists(3, bobs[2]) == 0
+    assert await full_lists(3, bobs[-1]) == 1  # past the cache: the pull continuation
+    assert await full_lists(10) == 1  # the cache, then the same continuation
+    await world.unfollow(alice, bob)
+    assert await world.cached(alice) == []
+    assert await full_lists(3) == 1  # an emptied timeline: the store answers
+    assert await world.page(alice) == older
+
+
+async def test_the_pull_strategy_reads_every_followee_on_each_page(
+    make_world: WorldMaker,
+) -> None:
+    recorder = Recorder()
+    world = await make_world(TimelineConfig(strategy="pull"), wrap=recorder.wrap)
+    alice, bob = await world.users("alice", "bob")
+    await world.follow(alice, bob)
+    for n in range(4):
+        await world.post((alice, bob)[n % 2], f"{n}")
+    await world.settle()
+    recorder.clear()
+    assert len(await world.page(alice, 3)) == 3
+    assert recorder.calls == {"graph.following_ids": 1, "tweets.tweets_by_authors": 1}
+    await world.check(alice)

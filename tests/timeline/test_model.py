@@ -6,9 +6,10 @@ machinery's own events: a worker applying a few jobs, a job applied again,
 a job lost, the repair pass, the cache losing everything. The sequence runs
 through the real services once per strategy (hybrid, push, pull), each in a
 world of its own. The configuration is tiny (timelines capped at 5 ids,
-celebrities from 2 followers, recent lists of 2, fan-out batches of 2), so
-every path runs: rebuilds, pages past the cache, celebrity merges, authors
-crossing the threshold both ways, multi-batch fan-out.
+celebrities from 2 followers, recent lists of 2, fan-out batches of 2, no
+hydration margin), so every path runs: rebuilds, pages past the cache,
+celebrity merges, authors crossing the threshold both ways, multi-batch
+fan-out, pages hydrated over several chunks.
 
 The model is plain Python: tweets as labels (their creation order), who
 follows whom, what is deleted. Whenever no post's fan-out is outstanding, every
@@ -40,7 +41,9 @@ from timeline.queue import FanoutQueue
 
 USERS = 4
 STRATEGIES = ("hybrid", "push", "pull")
-SMALL = {"cap": 5, "celebrity_threshold": 2, "recent_cap": 2, "batch": 2}
+# hydrate_margin 0: a page hydrates exactly what it still needs, so whatever filtering
+# drops sends it to another chunk, and chunk boundaries fall everywhere
+SMALL = {"cap": 5, "celebrity_threshold": 2, "recent_cap": 2, "batch": 2, "hydrate_margin": 0}
 
 # duplicates weight the draw: more posts and follows than deletes
 KINDS = [
