@@ -4,78 +4,113 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-
-from strawberry.dataloader import DataLoader
+from functools import cached_property
 
 from core.errors import Unauthenticated
 from core.models import MediaRecord, TweetRecord, UserRecord
 from core.security import InvalidToken
 from core.services import Services
+from resolvers.loader import Loader
 
 
 class Loaders:
-    """One set per request: each batches and caches lookups made while resolving it."""
+    """One set per request: each batches and caches lookups made while resolving it.
+
+    Each loader is made on first use: most requests need two or three of them.
+    """
 
     def __init__(self, services: Services, viewer_id: int | None) -> None:
-        graph = services.stores.graph
-        tweets = services.stores.tweets
+        self.services = services
+        self.viewer_id = viewer_id
+        self.graph = services.stores.graph
+        self.store = services.stores.tweets
 
-        async def users(ids: Sequence[int]) -> list[UserRecord | None]:
-            found = await graph.get_users(ids)
+    @cached_property
+    def users(self) -> Loader[int, UserRecord | None]:
+        async def fetch(ids: list[int]) -> list[UserRecord | None]:
+            found = await self.graph.get_users(ids)
             return [found.get(i) for i in ids]
 
-        async def users_by_handle(handles: Sequence[str]) -> list[UserRecord | None]:
-            found = await graph.get_users_by_handles(handles)
+        return Loader(fetch)
+
+    @cached_property
+    def users_by_handle(self) -> Loader[str, UserRecord | None]:
+        async def fetch(handles: list[str]) -> list[UserRecord | None]:
+            found = await self.graph.get_users_by_handles(handles)
             return [found.get(h) for h in handles]
 
-        async def tweets_by_id(ids: Sequence[int]) -> list[TweetRecord | None]:
-            found = await tweets.get_tweets(ids)
+        return Loader(fetch)
+
+    @cached_property
+    def tweets(self) -> Loader[int, TweetRecord | None]:
+        async def fetch(ids: list[int]) -> list[TweetRecord | None]:
+            found = await self.store.get_tweets(ids)
             return [found.get(i) for i in ids]
 
-        async def followers_count(ids: Sequence[int]) -> list[int]:
-            counts = await graph.count_followers(ids)
+        return Loader(fetch)
+
+    @cached_property
+    def followers_count(self) -> Loader[int, int]:
+        async def fetch(ids: list[int]) -> list[int]:
+            counts = await self.graph.count_followers(ids)
             return [counts.get(i, 0) for i in ids]
 
-        async def following_count(ids: Sequence[int]) -> list[int]:
-            counts = await graph.count_following(ids)
+        return Loader(fetch)
+
+    @cached_property
+    def following_count(self) -> Loader[int, int]:
+        async def fetch(ids: list[int]) -> list[int]:
+            counts = await self.graph.count_following(ids)
             return [counts.get(i, 0) for i in ids]
 
-        async def tweets_count(ids: Sequence[int]) -> list[int]:
-            counts = await tweets.count_by_authors(ids)
+        return Loader(fetch)
+
+    @cached_property
+    def tweets_count(self) -> Loader[int, int]:
+        async def fetch(ids: list[int]) -> list[int]:
+            counts = await self.store.count_by_authors(ids)
             return [counts.get(i, 0) for i in ids]
 
-        async def follows(pairs: Sequence[tuple[int, int]]) -> list[bool]:
-            found = await graph.existing_follows(pairs)
+        return Loader(fetch)
+
+    @cached_property
+    def follows(self) -> Loader[tuple[int, int], bool]:
+        async def fetch(pairs: list[tuple[int, int]]) -> list[bool]:
+            found = await self.graph.existing_follows(pairs)
             return [pair in found for pair in pairs]
 
-        async def viewer_liked(ids: Sequence[int]) -> list[bool]:
-            if viewer_id is None:
+        return Loader(fetch)
+
+    @cached_property
+    def viewer_liked(self) -> Loader[int, bool]:
+        async def fetch(ids: list[int]) -> list[bool]:
+            if self.viewer_id is None:
                 return [False] * len(ids)
-            found = await tweets.liked_tweet_ids(viewer_id, ids)
+            found = await self.store.liked_tweet_ids(self.viewer_id, ids)
             return [i in found for i in ids]
 
-        async def viewer_retweeted(ids: Sequence[int]) -> list[bool]:
-            if viewer_id is None:
+        return Loader(fetch)
+
+    @cached_property
+    def viewer_retweeted(self) -> Loader[int, bool]:
+        async def fetch(ids: list[int]) -> list[bool]:
+            if self.viewer_id is None:
                 return [False] * len(ids)
-            found = await tweets.retweeted_ids(viewer_id, ids)
+            found = await self.store.retweeted_ids(self.viewer_id, ids)
             return [i in found for i in ids]
 
-        async def media_by_id(ids: Sequence[int]) -> list[MediaRecord | None]:
-            if services.media is None:
+        return Loader(fetch)
+
+    @cached_property
+    def media(self) -> Loader[int, MediaRecord | None]:
+        async def fetch(ids: list[int]) -> list[MediaRecord | None]:
+            media = self.services.media
+            if media is None:
                 return [None] * len(ids)
-            found = await services.media.records.get_media(ids)
+            found = await media.records.get_media(ids)
             return [found.get(i) for i in ids]
 
-        self.media = DataLoader(media_by_id)
-        self.users = DataLoader(users)
-        self.viewer_retweeted = DataLoader(viewer_retweeted)
-        self.users_by_handle = DataLoader(users_by_handle)
-        self.tweets = DataLoader(tweets_by_id)
-        self.followers_count = DataLoader(followers_count)
-        self.following_count = DataLoader(following_count)
-        self.tweets_count = DataLoader(tweets_count)
-        self.follows = DataLoader(follows)
-        self.viewer_liked = DataLoader(viewer_liked)
+        return Loader(fetch)
 
     def prime_users(self, users: Sequence[UserRecord]) -> None:
         for user in users:
