@@ -6,19 +6,13 @@ import sqlite3
 from pathlib import Path
 
 from graphql import ASTValidationRule
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxTokensLimiter,
-    ParserCache,
-    ValidationCache,
-)
 from strawberry.extensions.max_aliases import create_validator as alias_limit_rule
 from strawberry.schema.config import StrawberryConfig
 
 from schema.errors import ChirpSchema
 from schema.limits import NoEmptySelections, depth_limit_rule
 from schema.mutation import Mutation
-from schema.observability import OperationLatency
+from schema.pipeline import RequestPipeline
 from schema.plan import executor_class
 from schema.query import Query
 from schema.subscription import Subscription
@@ -55,13 +49,7 @@ def build_schema(
         mutation=Mutation,
         subscription=Subscription,
         types=[User, Tweet, Media],
-        extensions=[
-            OperationLatency,
-            lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-            ParserCache,
-            lambda: AddValidationRules(LIMIT_RULES),
-            ValidationCache,
-        ],
+        extensions=[lambda: RequestPipeline(LIMIT_RULES, MAX_TOKENS)],
         config=config,
         unavailable_errors=unavailable_errors,
         execution_context_class=executor_class(config.info_class) if plans else None,

@@ -129,9 +129,7 @@ class _Run:
     def __init__(self, executor: PlannedExecutor) -> None:
         self.executor = executor
         self.awaitable = executor.is_awaitable
-        self.pending: list[
-            tuple[Any, Any, Any, Complete, Path | None, Info | None]
-        ] = []
+        self.pending: list[tuple[Any, Any, Any, Complete, Path | None, Info | None]] = []
         self.args: dict[int, dict[str, Any]] = {}
 
     def is_awaitable(self, value: Any) -> bool:

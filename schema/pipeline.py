@@ -1,0 +1,56 @@
+"""The one schema extension every request goes through.
+
+It sets the token limit, adds Chirp's validation rules, serves parsing and
+validation from caches keyed by the document, and records each operation's
+latency for /metrics. strawberry's ParserCache, ValidationCache,
+AddValidationRules and MaxTokensLimiter do the same as four extensions; each
+extension costs hook calls in every phase of every request, so one does it all.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from functools import lru_cache
+
+from graphql import ASTValidationRule, parse
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import validate_document
+
+from core import metrics
+
+CACHE_SIZE = 1024  # distinct documents kept parsed and validated
+
+_parse = lru_cache(maxsize=CACHE_SIZE)(parse)
+_validate = lru_cache(maxsize=CACHE_SIZE)(validate_document)
+
+
+class RequestPipeline(SchemaExtension):
+    """Token limit, cached parse, cached validation with extra rules, latency metric."""
+
+    def __init__(self, rules: Sequence[type[ASTValidationRule]], max_tokens: int) -> None:
+        super().__init__()
+        self.rules = tuple(rules)  # the same classes every time: the validation cache key
+        self.max_tokens = max_tokens
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context
+        context.parse_options["max_tokens"] = self.max_tokens
+        context.validation_rules = context.validation_rules + self.rules
+        started = time.perf_counter()
+        yield
+        label = metrics.operation_label(self.execution_context.operation_name)
+        metrics.GRAPHQL_LATENCY.labels(label).observe(time.perf_counter() - started)
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        context.graphql_document = _parse(context.query, **context.parse_options)
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        assert context.graphql_document is not None
+        context.pre_execution_errors = _validate(
+            context.schema._schema, context.graphql_document, context.validation_rules
+        )
+        yield
