@@ -30,6 +30,7 @@ import inspect
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
+from functools import cached_property
 from math import isfinite
 from operator import attrgetter
 from types import GeneratorType
@@ -69,6 +70,12 @@ Info = GraphQLResolveInfo[Any]
 PLAN_CACHE_SIZE = 512
 _BASIC_RESOLVER = "_get_basic_result"  # strawberry's resolver of plain attribute fields
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
+_EXACT: dict[Any, type] = {
+    GraphQLString: str,
+    GraphQLID: str,
+    GraphQLBoolean: bool,
+    GraphQLInt: int,
+}
 
 
 class Abandon(Exception):
@@ -84,7 +91,9 @@ class _Step:
     __slots__ = (
         "args",
         "complete",
+        "completion_info",
         "direct",
+        "exact",
         "field_def",
         "getter",
         "key",
@@ -105,14 +114,16 @@ class _Step:
         self.parent_name = parent_type.name
         self.typename: str | None = None  # __typename: a constant
         self.getter: Callable[[Any], Any] | None = None  # a plain attribute read
-        self.direct: Callable[[Any, Info], Any] | None = None
+        self.direct: Callable[[Any, PlannedExecutor, _Step, Path], Any] | None = None
+        self.exact: type | None = None  # a plain leaf's Python type, returned as it is
         self.resolve: Callable[..., Any] | None = None
         self.args: dict[str, Any] = {}
         self.variable_args = False
         self.field_def: GraphQLField | None = None
         self.nodes: list[FieldNode] = []
         self.strawberry_field: StrawberryField | None = None
-        self.needs_info = False
+        self.needs_info = False  # a resolve info for the resolver or the completion
+        self.completion_info = False  # the completion needs the resolve info
         self.needs_path = False
         self.complete: Complete = _identity
 
@@ -170,24 +181,30 @@ _AWAITABLE: dict[type, bool] = {}
 def _execute(steps: list[_Step], source: Any, path: Path | None, run: _Run) -> dict[str, Any]:
     """The response object of one selection set on ``source``."""
     out: dict[str, Any] = {}
+    info: Info | None
     for step in steps:
         getter = step.getter
         if getter is not None:
-            value = getter(source)
-            info = None
+            value: Any = getter(source)
+            exact = step.exact
+            if value.__class__ is exact and (
+                exact is not int or _INT_MIN <= value <= _INT_MAX  # type: ignore[operator]
+            ):
+                out[step.key] = value  # a plain str, bool or 32-bit int: nothing to do
+                continue
             field_path = Path(path, step.key, step.parent_name) if step.needs_path else None
-            if step.needs_info:
-                info = run.executor.resolve_info(step, field_path)
+            info = run.executor.resolve_info(step, field_path) if step.needs_info else None
         elif step.typename is not None:
             out[step.key] = step.typename
             continue
         else:
             field_path = Path(path, step.key, step.parent_name)
-            info = run.executor.resolve_info(step, field_path)
             if step.direct is not None:
-                value = step.direct(source, info)
+                value = step.direct(source, run.executor, step, field_path)
+                info = run.executor.resolve_info(step, field_path) if step.completion_info else None
             else:
                 assert step.resolve is not None
+                info = run.executor.resolve_info(step, field_path)
                 args = run.arguments(step) if step.variable_args else step.args
                 value = step.resolve(source, info, **args)
         if run.is_awaitable(value):
@@ -290,6 +307,13 @@ def _list(item: Complete, item_paths: bool) -> Complete:
         return out
 
     return complete_list
+
+
+def _ignores_info(is_type_of: Any) -> bool:
+    """strawberry's generated ``is_type_of(obj, _info)`` never reads its info."""
+    return getattr(is_type_of, "__module__", "") == "strawberry.schema.schema_converter" and (
+        getattr(is_type_of, "__qualname__", "").endswith("._get_is_type_of.<locals>.is_type_of")
+    )
 
 
 def _object(object_type: GraphQLObjectType, steps: list[_Step]) -> Complete:
@@ -420,18 +444,22 @@ class _Planner:
                     step.args = get_argument_values(
                         field_def, node, self.executor.variable_values, None
                     )
-        step.complete, needs_info = self.completer(field_def.type, details)
-        step.needs_info = needs_info or step.getter is None
+        step.complete, step.completion_info = self.completer(field_def.type, details)
+        step.needs_info = step.completion_info or step.getter is None
         step.needs_path = step.needs_info or not is_leaf_type(_named(field_def.type))
+        if step.getter is not None and not step.needs_info:
+            step.exact = _EXACT.get(_named(field_def.type))
         return step
 
     def direct_call(
         self, field: StrawberryField | None, resolve: Any, has_args: bool
-    ) -> Callable[[Any, Info], Any] | None:
+    ) -> Callable[[Any, PlannedExecutor, _Step, Path], Any] | None:
         """A strawberry resolver without arguments or extensions, called without the wrapper.
 
         Equivalent to strawberry's own wrapper for such a field: it passes the source
-        as ``self`` (or root/parent) and strawberry's Info, and nothing else.
+        as ``self`` (or root/parent) and strawberry's Info, and nothing else. The Info
+        builds graphql-core's resolve info only if the resolver reads more than its
+        context.
         """
         if field is None or resolve is None or has_args or field.extensions:
             return None
@@ -439,17 +467,17 @@ class _Planner:
         if resolver is None or resolver.arguments or not callable(resolver.wrapped_func):
             return None
         function = resolver.wrapped_func
-        info_class = self.executor.info_class
+        info_class = self.executor.lazy_info_class
         self_param = resolver.self_parameter is not None
         source_names = [
             p.name for p in (resolver.parent_parameter, resolver.root_parameter) if p is not None
         ]
         info_name = resolver.info_parameter.name if resolver.info_parameter else None
 
-        def call(source: Any, info: Info) -> Any:
+        def call(source: Any, executor: PlannedExecutor, step: _Step, path: Path) -> Any:
             kwargs: dict[str, Any] = dict.fromkeys(source_names, source)
             if info_name is not None:
-                kwargs[info_name] = info_class(_raw_info=info, _field=field)
+                kwargs[info_name] = info_class(executor, step, path)
             return function(source, **kwargs) if self_param else function(**kwargs)
 
         return call
@@ -481,7 +509,10 @@ class _Planner:
                 self.executor.hide_suggestions,
             ).grouped_field_set
             steps = self.steps(return_type, grouped)
-            return _object(return_type, steps), return_type.is_type_of is not None
+            is_type_of = return_type.is_type_of
+            return _object(return_type, steps), (
+                is_type_of is not None and not _ignores_info(is_type_of)
+            )
         raise _NotPlannable(f"abstract type {return_type}")
 
 
@@ -525,6 +556,7 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
     """strawberry's executor, running queries from compiled plans when it can."""
 
     info_class: Any = None  # strawberry's Info class, set by the schema
+    lazy_info_class: Any = None  # the same, building graphql-core's resolve info on demand
 
     def resolve_info(self, step: _Step, path: Path | None) -> Info:
         assert step.field_def is not None
@@ -580,9 +612,38 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
         return self.build_response(settled)
 
 
+def lazy_info_class(info_class: type) -> type:
+    """``info_class`` whose graphql-core resolve info is built on first use.
+
+    Most resolvers read only ``info.context``: answered without building it.
+    """
+
+    class LazyInfo(info_class):  # type: ignore[misc]
+        def __init__(self, executor: PlannedExecutor, step: _Step, path: Path) -> None:
+            self._executor = executor
+            self._step = step
+            self._path = path
+            self._field = step.strawberry_field
+
+        @cached_property
+        def _raw_info(self) -> Info:
+            return self._executor.resolve_info(self._step, self._path)
+
+        @property
+        def context(self) -> Any:
+            return self._executor.context_value
+
+    LazyInfo.__name__ = LazyInfo.__qualname__ = info_class.__name__
+    return LazyInfo
+
+
 def executor_class(info_class: type) -> type[PlannedExecutor]:
     """A PlannedExecutor for a schema whose resolvers receive ``info_class``."""
-    return type("PlannedExecutor", (PlannedExecutor,), {"info_class": info_class})
+    return type(
+        "PlannedExecutor",
+        (PlannedExecutor,),
+        {"info_class": info_class, "lazy_info_class": lazy_info_class(info_class)},
+    )
 
 
 __all__ = ["PlannedExecutor", "executor_class"]
