@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -306,6 +308,30 @@ class TweetService:
             raise UserError("NOT_FOUND", "No such tweet.", "tweetId")
 
 
+class RecentIds:
+    """Ids seen within the last ``ttl`` seconds; at most ``size`` of them are kept."""
+
+    def __init__(self, ttl: float = 60.0, size: int = 100_000) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._until: OrderedDict[int, float] = OrderedDict()
+
+    def __contains__(self, item: int) -> bool:
+        until = self._until.get(item)
+        if until is None:
+            return False
+        if until < time.monotonic():
+            del self._until[item]
+            return False
+        return True
+
+    def add(self, item: int) -> None:
+        self._until[item] = time.monotonic() + self.ttl
+        self._until.move_to_end(item)
+        while len(self._until) > self.size:
+            self._until.popitem(last=False)
+
+
 @dataclass
 class Services:
     """Everything a request needs, built once per process by the composition root."""
@@ -320,6 +346,10 @@ class Services:
     public_url: str
     media: MediaService | None = None
     links: LinkService | None = None
+    # Accounts a token was recently checked against: accounts are never deleted
+    # through the API, so a signed token's account is looked up once a minute,
+    # not on every request (a data folder reset is noticed within the minute).
+    known_accounts: RecentIds = field(default_factory=RecentIds)
 
 
 def build_services(

@@ -172,6 +172,10 @@ class Context:
         """
         if self.viewer_id is None:
             raise Unauthenticated(self.auth_error) if self.auth_error else Unauthenticated()
+        known = self.services.known_accounts
+        if self.viewer_id in known:
+            return self.viewer_id
         if await self.loaders.users.load(self.viewer_id) is None:
             raise Unauthenticated("The account this token was issued for does not exist.")
+        known.add(self.viewer_id)
         return self.viewer_id
