@@ -35,6 +35,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=10.0, help="seconds of sampling")
     parser.add_argument("--rate", type=int, default=250, help="py-spy samples per second")
     parser.add_argument("--top", type=int, default=30, help="functions to list")
+    parser.add_argument(
+        "--all-threads",
+        action="store_true",
+        help="sample every thread, waiting ones too (default: only the thread holding the GIL,"
+        " i.e. where the core's Python time goes)",
+    )
     parser.add_argument("--out", type=Path, help="write the collapsed stacks here")
     parser.add_argument("--workdir", type=Path, default=Path(__file__).resolve().parent / ".data")
     return parser.parse_args(argv)
@@ -92,6 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             py_spy, "record", "--pid", str(srv.process.pid), "--rate", str(args.rate),
             "--duration", str(max(1, round(args.seconds))), "--format", "raw",
             "--output", str(stacks), "--nonblocking",
+            *([] if args.all_threads else ["--gil"]),
         ]  # fmt: skip
         result: dict[str, wrk.WrkResult] = {}
 
