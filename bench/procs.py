@@ -17,16 +17,29 @@ from tests.servers import free_port
 ROOT = Path(__file__).resolve().parent.parent
 
 
+FANOUT_JOBS = 'chirp_fanout_jobs_total{kind="post"}'
+FANOUT_DELIVERIES = "chirp_fanout_deliveries_total"
+
+
+class FanoutTimeout(RuntimeError):
+    """The fan-out jobs of the posts made did not all complete in time."""
+
+
 @dataclass
 class Server:
     name: str
     process: subprocess.Popen[bytes]
     port: int
     log: Path
+    posts: int = 0  # posts the bench made through this server (each queues one fan-out job)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.log.parent
 
     def metrics(self) -> dict[str, float]:
         """Unlabelled and labelled samples of /metrics, by their full name."""
@@ -39,6 +52,24 @@ class Server:
                 samples[match.group(1)] = float(match.group(2))
         return samples
 
+    def wait_for_fanout(self, timeout: float = 60.0) -> float:
+        """Wait until a fan-out job has been applied for every post made so far.
+
+        Each post queues one job, and ``chirp_fanout_jobs_total{kind="post"}`` counts
+        the jobs applied (after their deliveries are counted), so once it reaches
+        ``posts`` no delivery of an earlier post can land later. Returns the seconds
+        waited.
+        """
+        started = time.monotonic()
+        while self.metrics().get(FANOUT_JOBS, 0.0) < self.posts:
+            if time.monotonic() - started > timeout:
+                raise FanoutTimeout(
+                    f"{self.name}: {self.metrics().get(FANOUT_JOBS, 0.0):.0f} fan-out jobs"
+                    f" applied of {self.posts} posts after {timeout} s"
+                )
+            time.sleep(0.02)
+        return time.monotonic() - started
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -47,6 +78,25 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds used so far by every thread of process ``pid`` (Linux)."""
+    ticks = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the thread ended meanwhile
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def pin(pid: int, core: int) -> None:
+    """Every thread of process ``pid`` onto ``core`` (``taskset -a -p -c``)."""
+    subprocess.run(
+        ["taskset", "-a", "-p", "-c", str(core), str(pid)], check=True, capture_output=True
+    )
 
 
 def start(

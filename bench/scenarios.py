@@ -1,16 +1,19 @@
-"""The measurements: GraphQL against the floor, the three timeline strategies, fan-out
-delivery on Redis, and the embedded default against Redis."""
+"""The measurements: (a) GraphQL against the floor, (b) the three timeline strategies,
+(c) fan-out delivery on Redis, (d) the embedded default against the production stores,
+(e) the read-heavy mix, (f) latency at lower concurrency."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import shutil
+import sqlite3
 import statistics
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +22,7 @@ from redis.asyncio import Redis
 
 from app import open_stores
 from bench import procs, wrk
+from bench.production import ProductionStores
 from bench.seed import READER_CLASSES, Manifest
 from core.security import Tokens
 from core.settings import load_settings
@@ -65,6 +69,7 @@ class Bench:
     manifest: Manifest
     durations: Durations
     rows: list[Row] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)  # checks that failed (exit status 1)
     threshold: int = 10_000
     log: Callable[[str], None] = print
 
@@ -107,6 +112,11 @@ class Bench:
             yield started
         finally:
             started.stop()
+
+    def fail(self, message: str) -> None:
+        """A check that failed: logged now, and the run exits non-zero at the end."""
+        self.failures.append(message)
+        self.log(f"  CHECK FAILED: {message}")
 
     def add(self, row: Row) -> Row:
         self.rows.append(row)
@@ -167,6 +177,7 @@ async def post_tweets(
             if body.get("errors") or payload.get("errors") or not payload.get("tweet"):
                 raise RuntimeError(f"createTweet failed: {body}")
             results.append((elapsed, int(payload["tweet"]["id"])))
+            server.posts += 1
     return results
 
 
@@ -200,6 +211,21 @@ def load_run(bench: Bench, server: procs.Server, tokens_file: Path) -> wrk.WrkRe
         bench.durations.measure,
         bench.durations.connections,
     )
+
+
+def measured_with_cpu(
+    pids: Mapping[str, int], run: Callable[[], wrk.WrkResult]
+) -> tuple[wrk.WrkResult, dict[str, float]]:
+    """``run()``, and the CPU each process used meanwhile, in % of one core."""
+    before = {name: procs.cpu_seconds(pid) for name, pid in pids.items()}
+    started = time.monotonic()
+    result = run()
+    elapsed = time.monotonic() - started
+    used = {
+        name: round(100 * (procs.cpu_seconds(pid) - before[name]) / elapsed, 1)
+        for name, pid in pids.items()
+    }
+    return result, used
 
 
 def warm_celebrities(bench: Bench, server: procs.Server) -> None:
@@ -268,6 +294,7 @@ async def _floor_posts(server: procs.Server, tokens: Sequence[str]) -> None:
     async with aiohttp.ClientSession() as session:
         for n, token in enumerate(tokens):
             await _post_json(session, f"{server.url}/post", token, {"text": f"warm {n}"})
+            server.posts += 1
 
 
 # ------------------------------------------------- (b) hybrid vs pull vs push
@@ -300,16 +327,20 @@ def strategies(
             ):
                 if not tokens:
                     continue
-                before = server.metrics().get("chirp_fanout_deliveries_total", 0.0)
+                # every earlier post's fan-out done before, this group's after: the
+                # deliveries in between are this group's own
+                server.wait_for_fanout()
+                before = server.metrics().get(procs.FANOUT_DELIVERIES, 0.0)
                 timed = asyncio.run(post_tweets(server, tokens, bench.durations.posts, kind))
-                time.sleep(0.5)  # let a fan-out still running (wait cut short) finish
-                after = server.metrics().get("chirp_fanout_deliveries_total", 0.0)
+                drained = server.wait_for_fanout()
+                after = server.metrics().get(procs.FANOUT_DELIVERIES, 0.0)
                 followers = [counts.get(str(a), 0) for a in authors]
                 posts[kind] = {
                     **_ms([t for t, _ in timed]),
                     "posts": len(timed),
                     "insertions_per_tweet": round((after - before) / len(timed), 1),
                     "mean_followers_of_posters": round(statistics.mean(followers), 1),
+                    "fanout_drain_ms": round(drained * 1000, 1),
                 }
             extra: dict[str, Any] = {
                 f"post_{k}_{m}": v for k, d in posts.items() for m, v in d.items()
@@ -412,6 +443,7 @@ def fanout(bench: Bench, redis_url: str) -> None:
             for _ in range(bench.durations.fanout_repeats):
                 m0 = server.metrics()
                 runs.append(asyncio.run(_deliver(server, redis_url, token, ordered[size])))
+                server.wait_for_fanout()  # the lag is observed after the last delivery
                 m1 = server.metrics()
                 lag_sum = m1.get("chirp_fanout_lag_seconds_sum", 0.0) - m0.get(
                     "chirp_fanout_lag_seconds_sum", 0.0
@@ -445,32 +477,89 @@ def fanout(bench: Bench, redis_url: str) -> None:
             )
 
 
-# ------------------------------------------------ (d) embedded default vs Redis
+# ---------------------------------------- (d) embedded default vs production stores
 
 
-def stores_compare(bench: Bench, redis_url: str) -> None:
+def stores_compare(
+    bench: Bench,
+    redis_url: str,
+    production: ProductionStores | None = None,
+    redis_pid: int | None = None,
+) -> None:
+    """The (a) GraphQL run on each store configuration; all hybrid, mixed pool.
+
+    Each row also has the CPU the server and each store process used during the
+    measured run (% of one core): the stores share the load core with wrk.
+    """
     readers = bench.manifest.readers["mixed"]
     tokens_file = bench.tokens_file("mixed", readers)
+    redis = {"REDIS_URL": redis_url}
+    configs: list[tuple[str, dict[str, str]]] = [("embedded", {}), ("Redis timelines", redis)]
+    if production is not None:
+        graph, tweets = production.graph_settings(), production.tweet_settings()
+        configs += [
+            ("Neo4j graph", graph),
+            ("MongoDB tweets", tweets),
+            ("Neo4j + MongoDB + Redis", {**graph, **tweets, **redis}),
+        ]
+    if production is not None:
+        bench.add(Row("d", "seeding the stand-ins (ArcadeDB, nx-27017)", extra=production.timings))
     results: dict[str, wrk.WrkResult] = {}
-    for kind, extra in (("embedded", {}), ("redis", {"REDIS_URL": redis_url})):
-        if kind == "redis":
+    for kind, extra in configs:
+        if "REDIS_URL" in extra:
             asyncio.run(_flush(redis_url))
-        with bench.server(f"d-{kind}", bench.settings("hybrid", **extra)) as server:
-            warm_celebrities(bench, server)
+        slug = kind.lower().replace(" + ", "-").replace(" ", "-")
+        with bench.server(f"d-{slug}", bench.settings("hybrid", **extra)) as server:
+            tokens = [bench.token(c) for c in bench.manifest.celebrities]
+            posted = asyncio.run(post_tweets(server, tokens, len(tokens), "warm-celebrity"))
+            started = time.perf_counter()
             asyncio.run(read_pages(f"{server.url}/graphql", tokens_file.read_text().split()))
-            results[kind] = load_run(bench, server, tokens_file)
-        bench.add(_row("d", f"GraphQL home page, hybrid, {kind} timelines", results[kind]))
-    e, r = results["embedded"], results["redis"]
-    bench.add(
-        Row(
-            "d",
-            "ratio redis/embedded",
-            extra={
-                "throughput_ratio": round(r.rps / e.rps, 3),
-                "p99_ratio": round(r.p99_ms / e.p99_ms, 2),
-            },
+            first_reads = time.perf_counter() - started
+            pids = {"server": server.process.pid}
+            if redis_pid is not None and "REDIS_URL" in extra:
+                pids["redis"] = redis_pid
+            if production is not None:
+                pids |= {
+                    name: pid
+                    for name, pid, key in (
+                        ("arcadedb", production.neo4j.pid, "NEO4J_URI"),
+                        ("nx-27017", production.mongo.pid, "MONGODB_URI"),
+                    )
+                    if key in extra
+                }
+            d = bench.durations
+            if d.warm > 0:
+                wrk.run(server.url, tokens_file, bench.body_file, d.warm, d.connections)
+            measure = partial(
+                wrk.run, server.url, tokens_file, bench.body_file, d.measure, d.connections
+            )
+            results[kind], cpu = measured_with_cpu(pids, measure)
+        if production is not None and "MONGODB_URI" in extra:
+            production.delete_tweets([tweet_id for _, tweet_id in posted])
+        bench.add(
+            _row(
+                "d",
+                f"{kind} ({len(bench.manifest.user_ids):,} users)",
+                results[kind],
+                readers=len(readers),
+                first_read_of_each_reader_s=round(first_reads, 1),
+                cpu_pct=cpu,
+            )
         )
-    )
+    base = results["embedded"]
+    for kind, r in results.items():
+        if kind != "embedded":
+            bench.add(
+                Row(
+                    "d",
+                    f"ratio {kind} / embedded",
+                    extra={
+                        "throughput_ratio": round(r.rps / base.rps, 3),
+                        "p50_ratio": round(r.p50_ms / base.p50_ms, 2),
+                        "p99_ratio": round(r.p99_ms / base.p99_ms, 2),
+                    },
+                )
+            )
 
 
 async def _flush(redis_url: str) -> None:
@@ -479,3 +568,208 @@ async def _flush(redis_url: str) -> None:
         await redis.flushall()
     finally:
         await redis.aclose()
+
+
+# ------------------------------------------------------- (e) read-heavy mix
+
+MIX_POST_EVERY = 101  # every 101st request posts: 100 home-page reads per createTweet
+MIX_TEXT = "bench mix"
+
+
+def _post_body(bench: Bench, name: str, marker: str) -> Path:
+    """The createTweet body home.lua sends in the mix ("@N@" becomes a counter)."""
+    path = bench.workdir / f"post-body-{name}.json"
+    text = f"{marker} @N@ #bench"
+    path.write_text(
+        json.dumps({"query": POST_MUTATION, "operationName": "Post", "variables": {"text": text}})
+    )
+    return path
+
+
+def _readonly(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+
+
+def _mix_posts_in_store(data_dir: Path, marker: str) -> list[tuple[int, int]]:
+    """(tweet id, author id) of the tweets whose text starts with ``marker`` in the
+    embedded tweet store, newest first."""
+    with closing(_readonly(data_dir / "tweets.sqlite3")) as db:
+        rows = db.execute(
+            "SELECT id, author_id FROM tweets WHERE text LIKE ? ORDER BY id DESC",
+            (f"{marker}%",),
+        ).fetchall()
+    return [(int(t), int(a)) for t, a in rows]
+
+
+def _followers_among(data_dir: Path, author: int, users: Sequence[int]) -> list[int]:
+    with closing(_readonly(data_dir / "graph.sqlite3")) as db:
+        rows = db.execute(
+            "SELECT follower_id FROM follows WHERE followee_id = ?", (author,)
+        ).fetchall()
+    pool = set(users)
+    return [int(f) for (f,) in rows if int(f) in pool and int(f) != author]
+
+
+def _visible_followee_post(
+    bench: Bench,
+    server: procs.Server,
+    data_dir: Path,
+    posts: Sequence[tuple[int, int]],
+    readers: Sequence[int],
+) -> dict[str, Any]:
+    """The newest mix post with a follower in the pool, looked for on that reader's home page."""
+    for tweet_id, author in posts:  # newest first
+        followers = _followers_among(data_dir, author, readers)
+        if not followers:
+            continue
+        reader = followers[0]
+        (page,) = asyncio.run(read_pages(f"{server.url}/graphql", [bench.token(reader)]))
+        edges = page["data"]["homeTimeline"]["edges"]
+        ids = [int(edge["node"]["id"]) for edge in edges]
+        return {
+            "checked_tweet": tweet_id,
+            "checked_reader": reader,
+            "followee_post_visible": tweet_id in ids,
+        }
+    return {
+        "followee_post_visible": None,
+        "checked_tweet": "no mix post had a follower in the pool",
+    }
+
+
+def read_heavy_mix(bench: Bench, post_every: int = MIX_POST_EVERY) -> None:
+    """The design brief's mix: about 100 home-timeline reads per post, hybrid, embedded."""
+    readers = bench.manifest.readers["mixed"]
+    tokens_file = bench.tokens_file("mixed", readers)
+    warm_body = _post_body(bench, "mix-warm", f"{MIX_TEXT}-warm")
+    body = _post_body(bench, "mix", MIX_TEXT)
+    d = bench.durations
+    with bench.server("e-mix", bench.settings("hybrid")) as server:
+        data_dir = server.data_dir
+        warm_celebrities(bench, server)
+        asyncio.run(read_pages(f"{server.url}/graphql", tokens_file.read_text().split()))
+        warm = wrk.run(
+            server.url, tokens_file, bench.body_file, d.warm, d.connections,
+            post_every=post_every, post_body_file=warm_body,
+        )  # fmt: skip
+        server.posts += warm.counts.get("posts_ok", 0)
+        _settle(bench, server)
+        m0 = server.metrics()
+        result = wrk.run(
+            server.url, tokens_file, bench.body_file, d.measure, d.connections,
+            post_every=post_every, post_body_file=body,
+        )  # fmt: skip
+        counts = result.counts
+        server.posts += counts.get("posts_ok", 0)
+        drained = server.wait_for_fanout()
+        m1 = server.metrics()
+        _settle(bench, server)
+        stored = _mix_posts_in_store(data_dir, f"{MIX_TEXT} ")
+        visible = _visible_followee_post(bench, server, data_dir, stored, readers)
+    posts_ok = counts.get("posts_ok", 0)
+    # a post still in flight when wrk stopped may have been stored, unanswered
+    stored_ok = posts_ok <= len(stored) <= counts.get("posts_sent", 0)
+    bench.add(
+        _row(
+            "e",
+            f"mix, {post_every - 1} reads per post, hybrid, embedded",
+            result,
+            readers=len(readers),
+            reads=counts.get("reads_ok", 0),
+            posts=posts_ok,
+            posts_per_s=round(posts_ok / result.seconds, 2) if result.seconds else 0.0,
+            posts_sent=counts.get("posts_sent", 0),
+            graphql_errors=counts.get("graphql_errors", 0),
+            payload_errors=counts.get("payload_errors", 0),
+            http_errors=counts.get("http_errors", 0),
+            socket_errors=result.socket_errors,
+            insertions_per_post=round(
+                (m1.get(procs.FANOUT_DELIVERIES, 0.0) - m0.get(procs.FANOUT_DELIVERIES, 0.0))
+                / posts_ok,
+                1,
+            )
+            if posts_ok
+            else None,
+            fanout_drain_ms=round(drained * 1000, 1),
+            posts_in_store=len(stored),
+            posts_in_store_match=stored_ok,
+            **visible,
+        )
+    )
+    if posts_ok == 0 or not stored_ok or visible.get("followee_post_visible") is False:
+        bench.fail(
+            f"(e) read-heavy mix: {posts_ok} posts answered ({counts.get('posts_sent', 0)}"
+            f" sent), {len(stored)} in the store, followee post visible:"
+            f" {visible.get('followee_post_visible')}"
+        )
+
+
+def _settle(bench: Bench, server: procs.Server) -> None:
+    """Wait for the fan-out of every mix post in the store, answered or not.
+
+    A post in flight when wrk stopped may be stored without wrk seeing the answer:
+    the store's count of mix posts (warm-up's included) is the number made.
+    """
+    server.wait_for_fanout()
+    time.sleep(0.2)
+    made = len(_mix_posts_in_store(server.data_dir, MIX_TEXT))
+    server.posts = max(server.posts, len(bench.manifest.celebrities) + made)
+    server.wait_for_fanout()
+
+
+# ------------------------------------------- (f) latency at lower concurrency
+
+SWEEP_CONNECTIONS = (1, 2, 5, 10, 20)
+P99_TARGET_MS = 50.0
+
+
+def best_under(
+    results: Sequence[tuple[int, wrk.WrkResult]], p99_ms: float = P99_TARGET_MS
+) -> dict[str, Any]:
+    """Of a sweep's (connections, result): the highest error-free throughput, and the
+    highest error-free throughput whose p99 is under ``p99_ms``."""
+    clean = [(c, r) for c, r in results if r.ok]
+    summary: dict[str, Any] = {}
+    if clean:
+        c, top = max(clean, key=lambda cr: cr[1].rps)
+        summary |= {
+            "max_error_free_rps": top.rps,
+            "max_error_free_at_connections": c,
+            "max_error_free_p99_ms": top.p99_ms,
+            "p99_under_target_at_max_error_free": top.p99_ms < p99_ms,
+        }
+    under = [(c, r) for c, r in clean if r.p99_ms < p99_ms]
+    if under:
+        c, best = max(under, key=lambda cr: cr[1].rps)
+        summary |= {
+            f"best_rps_p99_under_{p99_ms:g}ms": best.rps,
+            "best_at_connections": c,
+            "best_p50_ms": best.p50_ms,
+            "best_p99_ms": best.p99_ms,
+        }
+    else:
+        summary[f"best_rps_p99_under_{p99_ms:g}ms"] = None
+    return summary
+
+
+def concurrency_sweep(
+    bench: Bench, connections: Sequence[int] = SWEEP_CONNECTIONS, floor: bool = True
+) -> None:
+    """wrk at each connection count against GraphQL and the floor (hybrid, mixed pool)."""
+    readers = bench.manifest.readers["mixed"]
+    tokens_file = bench.tokens_file("mixed", readers)
+    d = bench.durations
+    for kind in ("graphql", "floor") if floor else ("graphql",):
+        results: list[tuple[int, wrk.WrkResult]] = []
+        with bench.server(f"f-{kind}", bench.settings("hybrid"), floor=kind == "floor") as server:
+            warm_celebrities_via(bench, server, floor=kind == "floor")
+            asyncio.run(read_pages(f"{server.url}/graphql", tokens_file.read_text().split()))
+            if d.warm > 0:
+                wrk.run(server.url, tokens_file, bench.body_file, d.warm, max(connections))
+            for c in connections:
+                measure = partial(wrk.run, server.url, tokens_file, bench.body_file, d.measure, c)
+                result, cpu = measured_with_cpu({"server": server.process.pid}, measure)
+                results.append((c, result))
+                name = f"{kind}, {c} connection{'s' if c > 1 else ''}"
+                bench.add(_row("f", name, result, server_cpu_pct=cpu["server"]))
+        bench.add(Row("f", f"{kind}: highest throughput, p99 target", extra=best_under(results)))

@@ -6,7 +6,7 @@ import os
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 LUA = Path(__file__).with_name("home.lua")
@@ -48,6 +48,9 @@ class WrkResult:
     socket_errors: int
     failed_responses: int
     command: str
+    # home.lua's own counts ("BENCH name N" lines): reads_ok, posts_sent, posts_ok,
+    # graphql_errors, payload_errors, http_errors
+    counts: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -77,8 +80,8 @@ def parse(output: str, command: str) -> WrkResult:
     socket_errors = sum(int(g) for g in sockets.groups()) if sockets else 0
     non2xx_match = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     non_2xx = int(non2xx_match.group(1)) if non2xx_match else 0
-    failed_match = re.search(r"BENCH failed_responses (\d+)", output)
-    failed = int(failed_match.group(1)) if failed_match else 0
+    counts = {name: int(n) for name, n in re.findall(r"^BENCH (\w+) (\d+)$", output, re.MULTILINE)}
+    failed = counts.pop("failed_responses", 0)
     return WrkResult(
         requests=int(done.group(1)),
         seconds=seconds,
@@ -92,6 +95,7 @@ def parse(output: str, command: str) -> WrkResult:
         socket_errors=socket_errors,
         failed_responses=failed,
         command=command,
+        counts=counts,
     )
 
 
@@ -103,8 +107,14 @@ def run(
     connections: int = 20,
     core: int = 1,
     path: str = "/graphql",
+    post_every: int = 0,
+    post_body_file: Path | None = None,
 ) -> WrkResult:
-    """``taskset -c CORE wrk -t1 -cN -dS -s home.lua --latency URL`` and its figures."""
+    """``taskset -c CORE wrk -t1 -cN -dS -s home.lua --latency URL`` and its figures.
+
+    With ``post_every`` N > 1, every Nth request POSTs ``post_body_file`` instead (the
+    read-heavy mix: see home.lua).
+    """
     wrk = ensure_wrk()
     command = [
         "taskset", "-c", str(core), wrk, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s",
@@ -115,6 +125,8 @@ def run(
         "CHIRP_BENCH_TOKENS": str(tokens_file),
         "CHIRP_BENCH_BODY": str(body_file),
         "CHIRP_BENCH_PATH": path,
+        "CHIRP_BENCH_POST_EVERY": str(post_every if post_body_file is not None else 0),
+        "CHIRP_BENCH_POST_BODY": str(post_body_file or ""),
     }
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if done.returncode != 0:
