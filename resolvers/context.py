@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any, TypeVar
 
 from core.errors import Unauthenticated
 from core.models import MediaRecord, TweetRecord, UserRecord
 from core.security import InvalidToken
 from core.services import Services
 from resolvers.loader import Loader
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 class Loaders:
@@ -24,6 +28,14 @@ class Loaders:
         self.viewer_id = viewer_id
         self.graph = services.stores.graph
         self.store = services.stores.tweets
+        self.more: dict[str, Loader[Any, Any]] = {}  # loaders the schema layer adds
+
+    def named(self, name: str, make: Callable[[Loaders], Loader[K, V]]) -> Loader[K, V]:
+        """This request's loader called ``name``, made by ``make`` on first use."""
+        found = self.more.get(name)
+        if found is None:
+            found = self.more[name] = make(self)
+        return found
 
     @cached_property
     def users(self) -> Loader[int, UserRecord | None]:

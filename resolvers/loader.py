@@ -15,7 +15,19 @@ from typing import Generic, TypeVar
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
-Fetch = Callable[[list[K]], Awaitable[Sequence[V]]]
+Fetch = Callable[[list[K]], Awaitable[Sequence[V | BaseException]]]
+
+
+class SharedFuture(asyncio.Future[V]):
+    """A cached loader value: many fields of a request await the same one.
+
+    Cancelling one of them (graphql-core cancels the siblings of a failed field)
+    must not cancel it for the others, so ``cancel`` leaves it alone; the
+    cancelled awaiter still ends with CancelledError once the value arrives.
+    """
+
+    def cancel(self, msg: object = None) -> bool:
+        return False
 
 
 class WrongNumberOfResults(RuntimeError):
@@ -31,11 +43,12 @@ class Loader(Generic[K, V]):
     the loader's life (one request).
     """
 
-    __slots__ = ("_batch", "_cache", "_fetch", "_tasks")
+    __slots__ = ("_batch", "_cache", "_fetch", "_primed", "_tasks")
 
     def __init__(self, fetch: Fetch[K, V]) -> None:
         self._fetch = fetch
         self._cache: dict[K, asyncio.Future[V]] = {}
+        self._primed: dict[K, V] = {}  # values known in advance, not asked for yet
         self._batch: list[tuple[K, asyncio.Future[V]]] | None = None
         self._tasks: set[asyncio.Task[None]] = set()  # running batches, kept referenced
 
@@ -44,8 +57,11 @@ class Loader(Generic[K, V]):
         if found is not None and not found.cancelled():
             return found
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[V] = loop.create_future()
+        future: asyncio.Future[V] = SharedFuture(loop=loop)
         self._cache[key] = future
+        if key in self._primed:
+            future.set_result(self._primed.pop(key))
+            return future
         batch = self._batch
         if batch is None:
             batch = self._batch = []
@@ -62,14 +78,15 @@ class Loader(Generic[K, V]):
         A load of the key still waiting for its batch is answered with the value.
         """
         found = self._cache.get(key)
-        if found is not None and not found.done():
+        if found is None or found.cancelled():
+            if force or key not in self._primed:
+                self._primed[key] = value
+            return
+        if not found.done():
             found.set_result(value)
-            return
-        if found is not None and not found.cancelled() and not force:
-            return
-        future: asyncio.Future[V] = asyncio.get_running_loop().create_future()
-        future.set_result(value)
-        self._cache[key] = future
+        elif force:
+            del self._cache[key]
+            self._primed[key] = value
 
     def _dispatch(self, batch: list[tuple[K, asyncio.Future[V]]]) -> None:
         if self._batch is batch:

@@ -48,7 +48,6 @@ from graphql import (
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
-    GraphQLSchema,
     GraphQLString,
     InlineFragmentNode,
     OperationDefinitionNode,
@@ -541,21 +540,14 @@ class _Plan:
 
 
 _NO_PLAN = object()
-# One cache per schema: (document text, operation name) -> plan, or _NO_PLAN
-_CACHES: dict[int, tuple[GraphQLSchema, OrderedDict[tuple[str, str | None], Any]]] = {}
-
-
-def _cache(schema: GraphQLSchema) -> OrderedDict[tuple[str, str | None], Any]:
-    entry = _CACHES.get(id(schema))
-    if entry is None or entry[0] is not schema:
-        entry = _CACHES[id(schema)] = (schema, OrderedDict())
-    return entry[1]
+PlanCache = OrderedDict[tuple[str, str | None], Any]  # (document, operation) -> plan or _NO_PLAN
 
 
 class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
     """strawberry's executor, running queries from compiled plans when it can."""
 
     info_class: Any = None  # strawberry's Info class, set by the schema
+    plans: PlanCache  # one per schema: each schema gets its own subclass (executor_class)
     lazy_info_class: Any = None  # the same, building graphql-core's resolve info on demand
 
     def resolve_info(self, step: _Step, path: Path | None) -> Info:
@@ -573,7 +565,7 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
         if manager is not None and manager.middlewares:
             return None
         key = (operation.loc.source.body, operation.name.value if operation.name else None)
-        cache = _cache(self.schema)
+        cache = self.plans
         found = cache.get(key)
         if found is None:
             try:
@@ -596,18 +588,29 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
         try:
             data = _execute(plan.steps, self.root_value, None, run)
         except Exception:  # any failure: the reference executor answers exactly
-            run.close()
-            return super().execute_operation(serially)
+            return self.fall_back(run, serially)
         if not run.pending:
             return self.build_response(data)
         return self._finish(data, run, serially)
+
+    def fall_back(self, run: _Run, serially: bool | None) -> AwaitableOrValue[Any]:
+        """Run the operation on graphql-core's executor, as if the plan had never run.
+
+        The attempt filled the context's per-request caches (loaders): a context
+        offering ``fresh_loaders()`` gets new ones, so the reference run fetches,
+        fails and orders its errors exactly as it would have on its own.
+        """
+        run.close()
+        fresh = getattr(self.context_value, "fresh_loaders", None)
+        if callable(fresh):
+            fresh()
+        return super().execute_operation(serially)
 
     async def _finish(self, data: dict[str, Any], run: _Run, serially: bool | None) -> Any:
         try:
             settled = await _settle(data, run)
         except Exception:
-            run.close()
-            result = super().execute_operation(serially)
+            result = self.fall_back(run, serially)
             return await result if self.is_awaitable(result) else result
         return self.build_response(settled)
 
@@ -642,7 +645,11 @@ def executor_class(info_class: type) -> type[PlannedExecutor]:
     return type(
         "PlannedExecutor",
         (PlannedExecutor,),
-        {"info_class": info_class, "lazy_info_class": lazy_info_class(info_class)},
+        {
+            "info_class": info_class,
+            "lazy_info_class": lazy_info_class(info_class),
+            "plans": OrderedDict(),
+        },
     )
 
 

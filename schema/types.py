@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from enum import Enum
-from typing import TypeAlias, TypeVar
+from typing import TypeAlias
 
 import strawberry
 
@@ -15,41 +13,11 @@ from core.links import display_url
 from core.models import MediaRecord, TweetRecord, UserRecord
 from resolvers import tweets as tweet_resolvers
 from resolvers import users as user_resolvers
-from resolvers.context import Context
+from resolvers.context import Context, Loaders
+from resolvers.loader import Loader
 from resolvers.pagination import Page
 
 Info: TypeAlias = strawberry.Info[Context, None]
-T = TypeVar("T")
-R = TypeVar("R")
-
-
-def then(future: Awaitable[T], convert: Callable[[T], R]) -> R | Awaitable[R]:
-    """``convert`` applied to a DataLoader future's result, without a coroutine.
-
-    Already resolved (cached in this request): the converted value at once.
-    Otherwise a future that resolves to it; graphql-core awaits either.
-    """
-    if not isinstance(future, asyncio.Future):
-        raise TypeError("then() takes a DataLoader future")
-    if future.done() and not future.cancelled() and future.exception() is None:
-        return convert(future.result())
-    out: asyncio.Future[R] = asyncio.get_running_loop().create_future()
-
-    def done(source: asyncio.Future[T]) -> None:
-        if out.done():
-            return
-        if source.cancelled():
-            out.cancel()
-        elif (error := source.exception()) is not None:
-            out.set_exception(error)
-        else:
-            try:
-                out.set_result(convert(source.result()))
-            except Exception as exc:  # reported as this field's error
-                out.set_exception(exc)
-
-    future.add_done_callback(done)
-    return out
 
 
 def _datetime(ms: int) -> datetime:
@@ -256,14 +224,9 @@ class Tweet(Node):
 
     @strawberry.field
     def author(self, info: Info) -> User:
-        # A future mapped to the User, not a coroutine: strawberry's async path costs
-        # more than the lookup itself on a page of tweets.
-        return then(info.context.loaders.users.load(self.record.author_id), self._author)  # type: ignore[return-value]
-
-    def _author(self, user: UserRecord | None) -> User:
-        if user is None:  # an author is never deleted; a missing one is a broken store
-            raise LookupError(f"author {self.record.author_id} of tweet {self.record.id} missing")
-        return User.of(user)
+        # A loader future, not a coroutine: the async path costs more than the
+        # lookup itself on a page of tweets.
+        return info.context.loaders.named("authors", _authors).load(self.record.author_id)  # type: ignore[return-value]
 
     @strawberry.field(description="Canonical URL of this tweet.")
     async def url(self, info: Info) -> str:
@@ -306,6 +269,21 @@ class Tweet(Node):
     async def retweet_of(self, info: Info) -> Tweet | None:
         original = await tweet_resolvers.related(info.context, self.record.retweet_of_id)
         return Tweet.of(original) if original else None
+
+
+def _authors(loaders: Loaders) -> Loader[int, User]:
+    """Authors as User objects, one batch per page; the records also fill ``users``."""
+
+    async def fetch(ids: list[int]) -> list[User | BaseException]:
+        found = await loaders.graph.get_users(ids)
+        for record in found.values():
+            loaders.users.prime(record.id, record)
+        # an author is never deleted: a missing one is a broken store, this field's error
+        return [
+            User.of(found[i]) if i in found else LookupError(f"author {i} missing") for i in ids
+        ]
+
+    return Loader(fetch)
 
 
 @strawberry.type

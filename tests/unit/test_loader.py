@@ -97,3 +97,19 @@ async def test_prime_answers_a_load_still_waiting_for_its_batch() -> None:
     assert await waiting == "primed"
     await asyncio.sleep(0.01)
     assert source.calls == []  # the batch held nothing left to fetch
+
+
+async def test_cancelling_one_awaiter_leaves_the_value_to_the_others() -> None:
+    source = Source()
+    loader: Loader[int, object] = Loader(source)
+
+    async def field() -> object:
+        return await loader.load(9)
+
+    first, second = asyncio.ensure_future(field()), asyncio.ensure_future(field())
+    await asyncio.sleep(0)
+    first.cancel()  # as graphql-core does to the siblings of a failed field
+    assert await second == 90
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    assert await loader.load(9) == 90
