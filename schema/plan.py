@@ -245,10 +245,21 @@ async def _settle(data: dict[str, Any], run: _Run) -> dict[str, Any]:
 # ------------------------------------------------------------------ completion
 
 
-def _leaf(return_type: Any) -> Complete:
+def _leaf(return_type: Any, nullable: bool) -> Complete:
     coerce = return_type.coerce_output_value
 
-    def slow(value: Any) -> Any:
+    def complete_leaf(value: Any, path: Any, info: Any, run: _Run) -> Any:
+        if value is None:
+            if nullable:
+                return None
+            raise Abandon
+        cls = value.__class__
+        if cls is exact:
+            if cls is int:
+                if _INT_MIN <= value <= _INT_MAX:
+                    return value
+            elif cls is not float or isfinite(value):
+                return value
         try:
             coerced = coerce(value)
         except Exception as exc:
@@ -257,41 +268,16 @@ def _leaf(return_type: Any) -> Complete:
             raise Abandon
         return coerced
 
-    if return_type is GraphQLString or return_type is GraphQLID:
-
-        def text(value: Any, path: Any, info: Any, run: _Run) -> Any:
-            return value if value.__class__ is str else slow(value)
-
-        return text
-    if return_type is GraphQLInt:
-
-        def integer(value: Any, path: Any, info: Any, run: _Run) -> Any:
-            if value.__class__ is int and _INT_MIN <= value <= _INT_MAX:
-                return value
-            return slow(value)
-
-        return integer
-    if return_type is GraphQLBoolean:
-
-        def boolean(value: Any, path: Any, info: Any, run: _Run) -> Any:
-            return value if value.__class__ is bool else slow(value)
-
-        return boolean
-    if return_type is GraphQLFloat:
-
-        def number(value: Any, path: Any, info: Any, run: _Run) -> Any:
-            return value if value.__class__ is float and isfinite(value) else slow(value)
-
-        return number
-
-    def other(value: Any, path: Any, info: Any, run: _Run) -> Any:
-        return slow(value)
-
-    return other
+    exact = _EXACT.get(return_type, float if return_type is GraphQLFloat else None)
+    return complete_leaf
 
 
-def _list(item: Complete, item_paths: bool) -> Complete:
+def _list(item: Complete, item_paths: bool, nullable: bool) -> Complete:
     def complete_list(value: Any, path: Path | None, info: Any, run: _Run) -> Any:
+        if value is None:
+            if nullable:
+                return None
+            raise Abandon
         if value.__class__ is not list and value.__class__ is not tuple:
             raise Abandon  # other iterables: the reference executor's rules apply
         out: list[Any] = []
@@ -315,10 +301,14 @@ def _ignores_info(is_type_of: Any) -> bool:
     )
 
 
-def _object(object_type: GraphQLObjectType, steps: list[_Step]) -> Complete:
+def _object(object_type: GraphQLObjectType, steps: list[_Step], nullable: bool) -> Complete:
     is_type_of = object_type.is_type_of
 
     def complete_object(value: Any, path: Path | None, info: Any, run: _Run) -> Any:
+        if value is None:
+            if nullable:
+                return None
+            raise Abandon
         if is_type_of is not None:
             matches = is_type_of(value, info)
             if matches is not True and (run.is_awaitable(matches) or not matches):
@@ -326,22 +316,6 @@ def _object(object_type: GraphQLObjectType, steps: list[_Step]) -> Complete:
         return _execute(steps, value, path, run)
 
     return complete_object
-
-
-def _nullable(inner: Complete) -> Complete:
-    def complete_nullable(value: Any, path: Any, info: Any, run: _Run) -> Any:
-        return None if value is None else inner(value, path, info, run)
-
-    return complete_nullable
-
-
-def _non_null(inner: Complete) -> Complete:
-    def complete_non_null(value: Any, path: Any, info: Any, run: _Run) -> Any:
-        if value is None:
-            raise Abandon
-        return inner(value, path, info, run)
-
-    return complete_non_null
 
 
 # ------------------------------------------------------------------- planning
@@ -486,17 +460,18 @@ class _Planner:
     ) -> tuple[Complete, bool]:
         """How to complete a value of this type, and whether that needs the field's info."""
         if isinstance(return_type, GraphQLNonNull):
-            inner, needs_info = self.completer_of(return_type.of_type, details)
-            return _non_null(inner), needs_info
-        inner, needs_info = self.completer_of(return_type, details)
-        return _nullable(inner), needs_info
+            return self.completer_of(return_type.of_type, details, nullable=False)
+        return self.completer_of(return_type, details, nullable=True)
 
-    def completer_of(self, return_type: Any, details: list[FieldDetails]) -> tuple[Complete, bool]:
+    def completer_of(
+        self, return_type: Any, details: list[FieldDetails], nullable: bool
+    ) -> tuple[Complete, bool]:
         if is_leaf_type(return_type):
-            return _leaf(return_type), False
+            return _leaf(return_type, nullable), False
         if isinstance(return_type, GraphQLList):
             item, needs_info = self.completer(return_type.of_type, details)
-            return _list(item, not is_leaf_type(_named(return_type.of_type))), needs_info
+            item_paths = not is_leaf_type(_named(return_type.of_type))
+            return _list(item, item_paths, nullable), needs_info
         if is_object_type(return_type):
             grouped = collect_subfields(
                 self.schema,
@@ -509,7 +484,7 @@ class _Planner:
             ).grouped_field_set
             steps = self.steps(return_type, grouped)
             is_type_of = return_type.is_type_of
-            return _object(return_type, steps), (
+            return _object(return_type, steps, nullable), (
                 is_type_of is not None and not _ignores_info(is_type_of)
             )
         raise _NotPlannable(f"abstract type {return_type}")
