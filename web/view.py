@@ -134,8 +134,7 @@ class ChirpGraphQLView(GraphQLView[Context, None]):
         parsing through its adapters, batch and streaming dispatch). Anything else,
         or anything unusual in the body, returns None: ``run`` answers it.
         """
-        content_type, _ = parse_content_type(request.headers.get("Content-Type", ""))
-        if content_type.lower() != JSON_TYPE:
+        if request.content_type.lower() != JSON_TYPE:  # aiohttp's parsed media type
             return None
         try:
             data = orjson.loads(await request.read())
