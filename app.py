@@ -460,9 +460,12 @@ def create_worker_app(settings: Settings) -> web.Application:
 # A request allocates thousands of short-lived objects. With Python's default
 # thresholds (700, 10, 10) the collector runs about once per home-page request
 # and keeps re-walking the ~100,000 long-lived objects of the schema, drivers and
-# modules: 0.33 ms of a 2.7 ms request in process. Frozen after start-up and
-# collected less often: 0.09 ms (BENCHMARKS.md, "Collector settings").
-GC_THRESHOLDS = (10_000, 20, 20)
+# modules. Frozen after start-up, they are never walked again; the first
+# threshold then trades pause length against frequency. Measured in process over
+# 3,000 home pages (BENCHMARKS.md, "Collector settings"): 2,000 collects about
+# once per 13 pages with pauses under 1.5 ms; 10,000 spent as much time in all
+# but paused 3-5 ms at a time, which showed in GraphQL's p99.
+GC_THRESHOLDS = (2_000, 10, 10)
 
 
 async def settle_heap(app: web.Application) -> None:
