@@ -239,6 +239,14 @@ class Neo4jSocialGraph:
         return [row["id"] for row in rows]
 
     async def set_celebrity(self, user_id: int, celebrity: bool) -> bool:
+        # Every fan-out job sets the flag; it changes rarely. A read answers the
+        # common case without a write transaction.
+        current = await self._read(
+            "MATCH (u:User {id: $id}) RETURN coalesce(u.celebrity, false) AS celebrity",
+            {"id": user_id},
+        )
+        if current and bool(current[0]["celebrity"]) == celebrity:
+            return celebrity
         rows = await self._write(
             "MATCH (u:User {id: $id}) WITH u, coalesce(u.celebrity, false) AS before"
             " SET u.celebrity = $celebrity RETURN before",

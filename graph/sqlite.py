@@ -209,6 +209,16 @@ class SqliteSocialGraph(SqliteAdapter):
         return await self.db.read(work)
 
     async def set_celebrity(self, user_id: int, celebrity: bool) -> bool:
+        # Every fan-out job sets the flag; it changes rarely. A read answers the
+        # common case without a write transaction (and its fsync).
+        current = await self.db.read(
+            lambda conn: conn.execute(
+                "SELECT celebrity FROM users WHERE id = ?", (user_id,)
+            ).fetchone()
+        )
+        if current is not None and bool(current[0]) == celebrity:
+            return celebrity
+
         def work(conn: sqlite3.Connection) -> bool:
             row = conn.execute("SELECT celebrity FROM users WHERE id = ?", (user_id,)).fetchone()
             conn.execute("UPDATE users SET celebrity = ? WHERE id = ?", (int(celebrity), user_id))

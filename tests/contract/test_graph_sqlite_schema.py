@@ -8,7 +8,9 @@ of celebrities and looks each edge up by the primary key.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from core.models import NewUser
 from graph.sqlite import FOLLOWED_CELEBRITIES_SQL, SqliteSocialGraph
@@ -77,5 +79,34 @@ async def test_a_data_folder_from_before_the_celebrity_mark_is_migrated(tmp_path
     await graph.open()
     try:
         assert await graph.followed_celebrities(1) == [2]
+    finally:
+        await graph.close()
+
+
+async def test_setting_the_mark_a_user_already_has_writes_nothing(tmp_path: Path) -> None:
+    """Every fan-out job sets the mark: the unchanged case must not cost a write."""
+    graph = SqliteSocialGraph(tmp_path / "graph.sqlite3")
+    await graph.open()
+    try:
+        user = await graph.create_user(
+            NewUser(
+                id=1, handle="star", display_name="Star", bio="", created_at_ms=T, password_hash="x"
+            )
+        )
+        writes = 0
+        write = graph.db.write
+
+        async def counted(work: Callable[[sqlite3.Connection], Any]) -> Any:
+            nonlocal writes
+            writes += 1
+            return await write(work)
+
+        graph.db.write = counted  # type: ignore[method-assign]
+        assert await graph.set_celebrity(user.id, False) is False
+        assert writes == 0
+        assert await graph.set_celebrity(user.id, True) is False
+        assert writes == 1
+        assert await graph.set_celebrity(user.id, True) is True
+        assert writes == 1
     finally:
         await graph.close()
