@@ -276,8 +276,7 @@ def _authors(loaders: Loaders) -> Loader[int, User]:
 
     async def fetch(ids: list[int]) -> list[User | BaseException]:
         found = await loaders.graph.get_users(ids)
-        for record in found.values():
-            loaders.users.prime(record.id, record)
+        loaders.prime_users(list(found.values()))
         # an author is never deleted: a missing one is a broken store, this field's error
         return [
             User.of(found[i]) if i in found else LookupError(f"author {i} missing") for i in ids
