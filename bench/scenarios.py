@@ -199,23 +199,22 @@ def _ms(values: Sequence[float]) -> dict[str, float]:
     }
 
 
-def load_run(bench: Bench, server: procs.Server, tokens_file: Path) -> wrk.WrkResult:
-    """A warm-up wrk run (discarded), then the measured one."""
-    if bench.durations.warm > 0:
-        wrk.run(
-            server.url,
-            tokens_file,
-            bench.body_file,
-            bench.durations.warm,
-            bench.durations.connections,
-        )
+def load_run(
+    bench: Bench,
+    server: procs.Server,
+    tokens_file: Path,
+    measure: float | None = None,
+    warm: float | None = None,
+) -> wrk.WrkResult:
+    """A warm-up wrk run (discarded), then the measured one (the run's durations unless given)."""
+    d = bench.durations
+    warm = d.warm if warm is None else warm
+    if warm > 0:
+        wrk.run(server.url, tokens_file, bench.body_file, warm, d.connections)
     return wrk.run(
-        server.url,
-        tokens_file,
-        bench.body_file,
-        bench.durations.measure,
-        bench.durations.connections,
-    )
+        server.url, tokens_file, bench.body_file, d.measure if measure is None else measure,
+        d.connections,
+    )  # fmt: skip
 
 
 def measured_with_cpu(
@@ -288,13 +287,8 @@ def graphql_vs_floor(bench: Bench) -> None:
         for _ in range(ROUNDS):
             results = {}
             for kind, server in servers.items():
-                if bench.durations.warm > 0:
-                    wrk.run(
-                        server.url, tokens_file, bench.body_file, 1, bench.durations.connections
-                    )
-                results[kind] = wrk.run(
-                    server.url, tokens_file, bench.body_file, measure, bench.durations.connections
-                )
+                warm = 1.0 if bench.durations.warm > 0 else 0.0
+                results[kind] = load_run(bench, server, tokens_file, measure, warm)
             rounds.append(results)
     ratios = [r["graphql"].rps / r["floor"].rps for r in rounds]
     median = sorted(range(len(rounds)), key=lambda i: ratios[i])[len(rounds) // 2]
