@@ -34,6 +34,18 @@ class WrongNumberOfResults(RuntimeError):
     """A batch function answered with a list of another length than its keys."""
 
 
+class _Missing:
+    """What ``Loader.peek`` answers for a key whose value is not known yet."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING = _Missing()
+
+
 class Loader(Generic[K, V]):
     """Batches the loads made in one loop iteration into one call of ``fetch``; caches them.
 
@@ -41,14 +53,18 @@ class Loader(Generic[K, V]):
     value per key, in that order; an exception instance as a value fails that key
     only. A failing ``fetch`` fails every key of its batch. Values stay cached for
     the loader's life (one request).
+
+    Values already known (primed, fetched by an earlier batch, or prefetched) are
+    also answered without a future: ``peek`` and ``value_or_load``. A resolver that
+    returns such a value completes at once, where a future would have to be awaited.
     """
 
-    __slots__ = ("_batch", "_cache", "_fetch", "_primed", "_tasks")
+    __slots__ = ("_batch", "_cache", "_fetch", "_tasks", "_values")
 
     def __init__(self, fetch: Fetch[K, V]) -> None:
         self._fetch = fetch
-        self._cache: dict[K, asyncio.Future[V]] = {}
-        self._primed: dict[K, V] = {}  # values known in advance, not asked for yet
+        self._cache: dict[K, asyncio.Future[V]] = {}  # keys asked for with load()
+        self._values: dict[K, V] = {}  # settled values: primed, fetched or prefetched
         self._batch: list[tuple[K, asyncio.Future[V]]] | None = None
         self._tasks: set[asyncio.Task[None]] = set()  # running batches, kept referenced
 
@@ -59,8 +75,8 @@ class Loader(Generic[K, V]):
         loop = asyncio.get_running_loop()
         future: asyncio.Future[V] = SharedFuture(loop=loop)
         self._cache[key] = future
-        if key in self._primed:
-            future.set_result(self._primed.pop(key))
+        if key in self._values:
+            future.set_result(self._values[key])
             return future
         batch = self._batch
         if batch is None:
@@ -72,6 +88,41 @@ class Loader(Generic[K, V]):
     def load_many(self, keys: Iterable[K]) -> Awaitable[list[V]]:
         return asyncio.gather(*map(self.load, keys))
 
+    def peek(self, key: K) -> V | _Missing:
+        """The value of ``key`` if it is already known, else ``MISSING``; never fetches."""
+        return self._values.get(key, MISSING)
+
+    def value_or_load(self, key: K) -> V | asyncio.Future[V]:
+        """The value itself when already known, else ``load(key)``."""
+        value = self._values.get(key, MISSING)
+        return self.load(key) if value is MISSING else value  # type: ignore[return-value]
+
+    async def prefetch(self, keys: Iterable[K]) -> None:
+        """Fetch in one batch the keys neither known nor asked for yet.
+
+        For a resolver that knows which keys its children will load: once this
+        returns, their loads and ``value_or_load`` answer at once. Best effort: if
+        the fetch fails, or a key's value is an error, nothing is kept, and a later
+        load of that key fetches it again and fails (or succeeds) on its own, as if
+        there had been no prefetch.
+        """
+        missing = [k for k in dict.fromkeys(keys) if k not in self._values and k not in self._cache]
+        if not missing:
+            return
+        try:
+            values = list(await self._fetch(missing))
+        except Exception:
+            return
+        if len(values) != len(missing):
+            return
+        for key, value in zip(missing, values, strict=True):
+            if isinstance(value, BaseException) or key in self._values:
+                continue
+            self._values[key] = value
+            found = self._cache.get(key)  # loaded while the prefetch ran: answer it
+            if found is not None and not found.done():
+                found.set_result(value)
+
     def prime(self, key: K, value: V, force: bool = False) -> None:
         """Cache a value already known; ``force`` replaces one cached before.
 
@@ -79,14 +130,15 @@ class Loader(Generic[K, V]):
         """
         found = self._cache.get(key)
         if found is None or found.cancelled():
-            if force or key not in self._primed:
-                self._primed[key] = value
+            if force or key not in self._values:
+                self._values[key] = value
             return
         if not found.done():
             found.set_result(value)
+            self._values[key] = value
         elif force:
             del self._cache[key]
-            self._primed[key] = value
+            self._values[key] = value
 
     def _dispatch(self, batch: list[tuple[K, asyncio.Future[V]]]) -> None:
         if self._batch is batch:
@@ -111,10 +163,11 @@ class Loader(Generic[K, V]):
                 if not future.done():
                     future.set_exception(exc)
             return
-        for (_, future), value in zip(waiting, values, strict=True):
+        for (key, future), value in zip(waiting, values, strict=True):
             if future.done():
                 continue
             if isinstance(value, BaseException):
                 future.set_exception(value)
             else:
                 future.set_result(value)
+                self._values[key] = value

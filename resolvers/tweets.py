@@ -50,16 +50,16 @@ async def mentions(ctx: Context, record: TweetRecord) -> list[UserRecord]:
 
 
 def viewer_has_liked(ctx: Context, tweet_id: int) -> bool | Awaitable[bool]:
-    """False for anonymous viewers; else the batched lookup (a future, not a coroutine)."""
+    """False for anonymous viewers; else the value if loaded, or the batched lookup's future."""
     if ctx.viewer_id is None:
         return False
-    return ctx.loaders.viewer_liked.load(tweet_id)
+    return ctx.loaders.viewer_liked.value_or_load(tweet_id)
 
 
 def viewer_has_retweeted(ctx: Context, tweet_id: int) -> bool | Awaitable[bool]:
     if ctx.viewer_id is None:
         return False
-    return ctx.loaders.viewer_retweeted.load(tweet_id)
+    return ctx.loaders.viewer_retweeted.value_or_load(tweet_id)
 
 
 async def related(ctx: Context, tweet_id: int | None) -> TweetRecord | None:

@@ -39,4 +39,5 @@ class Query:
     async def home_timeline(
         self, info: Info, first: int | None = 20, after: str | None = None
     ) -> TweetConnection:
-        return TweetConnection.of(await tweet_resolvers.home_timeline(info.context, first, after))
+        page = await tweet_resolvers.home_timeline(info.context, first, after)
+        return await TweetConnection.load(info, page)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from enum import Enum
 from typing import TypeAlias
@@ -16,6 +17,7 @@ from resolvers import users as user_resolvers
 from resolvers.context import Context, Loaders
 from resolvers.loader import Loader
 from resolvers.pagination import Page
+from schema.lookahead import selected_below
 
 Info: TypeAlias = strawberry.Info[Context, None]
 
@@ -119,14 +121,14 @@ class User(Node):
         page = await user_resolvers.tweets(
             info.context, self.user_id, first, after, bool(include_replies)
         )
-        return TweetConnection.of(page)
+        return await TweetConnection.load(info, page)
 
     @strawberry.field(description="Tweets this user liked, most recently liked first.")
     async def likes(
         self, info: Info, first: int | None = 20, after: str | None = None
     ) -> TweetConnection:
         page = await user_resolvers.likes(info.context, self.user_id, first, after)
-        return TweetConnection.of(page)
+        return await TweetConnection.load(info, page)
 
 
 @strawberry.type
@@ -226,7 +228,7 @@ class Tweet(Node):
     def author(self, info: Info) -> User:
         # A loader future, not a coroutine: the async path costs more than the
         # lookup itself on a page of tweets.
-        return info.context.loaders.named("authors", _authors).load(self.record.author_id)  # type: ignore[return-value]
+        return info.context.loaders.named("authors", _authors).value_or_load(self.record.author_id)  # type: ignore[return-value]
 
     @strawberry.field(description="Canonical URL of this tweet.")
     async def url(self, info: Info) -> str:
@@ -302,6 +304,39 @@ class TweetConnection:
             edges=[TweetEdge(cursor=cursor, node=Tweet.of(t)) for cursor, t in page.items],
             page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor),
         )
+
+    @classmethod
+    async def load(cls, info: Info, page: Page[TweetRecord]) -> TweetConnection:
+        """The connection, with what its nodes select of authors and viewer flags prefetched.
+
+        One batch per kind, all at once, before the nodes resolve: their fields then
+        answer from loaded values instead of each awaiting a loader future.
+        """
+        if page.items:
+            await prefetch_tweet_fields(
+                info.context, [t for _, t in page.items], selected_below(info, ("edges", "node"))
+            )
+        return cls.of(page)
+
+
+async def prefetch_tweet_fields(
+    context: Context, records: list[TweetRecord], fields: frozenset[str]
+) -> None:
+    """Load, one batch per kind, what ``fields`` of these tweets will ask for."""
+    loaders = context.loaders
+    batches = []
+    if "author" in fields:
+        batches.append(loaders.named("authors", _authors).prefetch(t.author_id for t in records))
+    if context.viewer_id is not None:
+        ids = [t.id for t in records]
+        if "viewerHasLiked" in fields:
+            batches.append(loaders.viewer_liked.prefetch(ids))
+        if "viewerHasRetweeted" in fields:
+            batches.append(loaders.viewer_retweeted.prefetch(ids))
+    if len(batches) == 1:
+        await batches[0]
+    elif batches:
+        await asyncio.gather(*batches)
 
 
 def node_of(info: Info, record: TweetRecord | UserRecord | MediaRecord | None) -> Node | None:

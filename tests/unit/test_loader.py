@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from resolvers.loader import Loader, WrongNumberOfResults
+from resolvers.loader import MISSING, Loader, WrongNumberOfResults
 
 
 class Source:
@@ -113,3 +113,68 @@ async def test_cancelling_one_awaiter_leaves_the_value_to_the_others() -> None:
     with pytest.raises(asyncio.CancelledError):
         await first
     assert await loader.load(9) == 90
+
+
+async def test_known_values_are_answered_without_a_future() -> None:
+    source = Source()
+    loader: Loader[int, object] = Loader(source)
+    assert loader.peek(1) is MISSING
+    pending = loader.value_or_load(1)
+    assert isinstance(pending, asyncio.Future)
+    assert await pending == 10
+    assert loader.peek(1) == 10
+    assert loader.value_or_load(1) == 10
+    loader.prime(2, "primed")
+    assert loader.value_or_load(2) == "primed"
+    assert source.calls == [[1]]
+
+
+async def test_prefetch_fetches_unknown_keys_in_one_batch_then_loads_answer_at_once() -> None:
+    source = Source()
+    loader: Loader[int, object] = Loader(source)
+    assert await loader.load(1) == 10
+    await loader.prefetch([1, 2, 3, 2])
+    assert source.calls == [[1], [2, 3]]  # 1 was known; 2 and 3 once each
+    assert [loader.value_or_load(k) for k in (1, 2, 3)] == [10, 20, 30]
+    assert await loader.load(3) == 30
+    assert source.calls == [[1], [2, 3]]
+
+
+async def test_a_failed_prefetch_keeps_nothing_and_later_loads_fail_on_their_own() -> None:
+    calls: list[list[int]] = []
+    down = True
+
+    async def flaky(keys: list[int]) -> list[int]:
+        calls.append(list(keys))
+        if down:
+            raise ConnectionError("store down")
+        return [k * 10 for k in keys]
+
+    loader: Loader[int, int] = Loader(flaky)
+    await loader.prefetch([1, 2])  # swallowed: the fields report errors, not the prefetch
+    assert loader.peek(1) is MISSING
+    with pytest.raises(ConnectionError):
+        await loader.load(1)
+    down = False
+    assert await loader.load(2) == 20
+    assert calls == [[1, 2], [1], [2]]
+
+
+async def test_a_prefetched_error_value_is_not_kept() -> None:
+    source = Source(fail={2})
+    loader: Loader[int, object] = Loader(source)
+    await loader.prefetch([1, 2])
+    assert loader.peek(1) == 10
+    assert loader.peek(2) is MISSING
+    with pytest.raises(ValueError, match="no 2"):
+        await loader.load(2)
+
+
+async def test_a_load_made_while_a_prefetch_runs_gets_its_value() -> None:
+    source = Source()
+    loader: Loader[int, object] = Loader(source)
+    prefetch = asyncio.ensure_future(loader.prefetch([5]))
+    await asyncio.sleep(0)  # the prefetch's fetch is under way
+    value, _ = await asyncio.gather(loader.load(5), prefetch)
+    assert value == 50
+    assert source.calls == [[5]]  # the prefetch answered it before its own batch went out
