@@ -12,8 +12,9 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
+from typing import Any
 
-from graphql import ASTValidationRule, parse
+from graphql import ASTValidationRule, GraphQLSchema, parse
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
@@ -22,7 +23,16 @@ from core import metrics
 CACHE_SIZE = 1024  # distinct documents kept parsed and validated
 
 _parse = lru_cache(maxsize=CACHE_SIZE)(parse)
-_validate = lru_cache(maxsize=CACHE_SIZE)(validate_document)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _validate(schema: GraphQLSchema, query: str, max_tokens: int, rules: tuple[Any, ...]) -> Any:
+    """Validation errors of the document ``_parse`` gives for ``query``.
+
+    Keyed by the query text, not the parsed document: a document's hash walks its
+    whole tree on every lookup (graphql-core does not cache it), a string's is kept.
+    """
+    return validate_document(schema, _parse(query, max_tokens=max_tokens), rules)
 
 
 class RequestPipeline(SchemaExtension):
@@ -50,7 +60,12 @@ class RequestPipeline(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         assert context.graphql_document is not None
-        context.pre_execution_errors = _validate(
-            context.schema._schema, context.graphql_document, context.validation_rules
-        )
+        if context.graphql_document is _parse(context.query, max_tokens=self.max_tokens):
+            context.pre_execution_errors = _validate(
+                context.schema._schema, context.query, self.max_tokens, context.validation_rules
+            )
+        else:  # not the document on_parse made: validate it as it is
+            context.pre_execution_errors = validate_document(
+                context.schema._schema, context.graphql_document, context.validation_rules
+            )
         yield

@@ -96,6 +96,7 @@ class _Step:
         "field_def",
         "getter",
         "key",
+        "leaf_exact",
         "needs_info",
         "needs_path",
         "nodes",
@@ -113,8 +114,9 @@ class _Step:
         self.parent_name = parent_type.name
         self.typename: str | None = None  # __typename: a constant
         self.getter: Callable[[Any], Any] | None = None  # a plain attribute read
-        self.direct: Callable[[Any, PlannedExecutor, _Step, Path], Any] | None = None
+        self.direct: _Direct | None = None  # a strawberry resolver called without its wrapper
         self.exact: type | None = None  # a plain leaf's Python type, returned as it is
+        self.leaf_exact: type | None = None  # the same for a resolver's leaf value
         self.resolve: Callable[..., Any] | None = None
         self.args: dict[str, Any] = {}
         self.variable_args = False
@@ -177,41 +179,111 @@ class _Run:
 _AWAITABLE: dict[type, bool] = {}
 
 
-def _execute(steps: list[_Step], source: Any, path: Path | None, run: _Run) -> dict[str, Any]:
-    """The response object of one selection set on ``source``."""
-    out: dict[str, Any] = {}
-    info: Info | None
-    for step in steps:
-        getter = step.getter
-        if getter is not None:
-            value: Any = getter(source)
-            exact = step.exact
-            if value.__class__ is exact and (
-                exact is not int or _INT_MIN <= value <= _INT_MAX  # type: ignore[operator]
-            ):
-                out[step.key] = value  # a plain str, bool or 32-bit int: nothing to do
-                continue
-            field_path = Path(path, step.key, step.parent_name) if step.needs_path else None
-            info = run.executor.resolve_info(step, field_path) if step.needs_info else None
-        elif step.typename is not None:
-            out[step.key] = step.typename
+class _Direct:
+    """How to call a strawberry resolver without arguments directly (see ``direct_call``)."""
+
+    __slots__ = ("function", "info_name", "self_param", "source_names")
+
+    def __init__(
+        self, function: Callable[..., Any], self_param: bool, sources: list[str], info: str | None
+    ) -> None:
+        self.function = function
+        self.self_param = self_param
+        self.source_names = sources
+        self.info_name = info
+
+
+Execute = Callable[[Any, "Path | None", "_Run"], dict[str, Any]]
+
+
+def _compile(steps: list[_Step], lazy_info: type) -> Execute:
+    """The response object of one selection set, as a function generated for it.
+
+    Straight-line code, one block per step, with every decision the plan could
+    make in advance made: which attribute to read or which resolver to call and
+    how, whether the field needs a path or a resolve info, and the exact Python
+    type a leaf may be returned as without completion. A value that is awaitable
+    goes to ``run.pending`` (``_settle`` awaits it); any other goes through the
+    step's completer, as graphql-core would complete it.
+    """
+    names: dict[str, Any] = {"Path": Path, "LazyInfo": lazy_info}
+    lines = ["def execute(source, path, run):", "    out = {}", "    executor = run.executor"]
+    for index, step in enumerate(steps):
+        key = repr(step.key)
+        if step.typename is not None:
+            lines.append(f"    out[{key}] = {step.typename!r}")
             continue
-        else:
-            field_path = Path(path, step.key, step.parent_name)
-            if step.direct is not None:
-                value = step.direct(source, run.executor, step, field_path)
-                info = run.executor.resolve_info(step, field_path) if step.completion_info else None
+        names[f"s{index}"], names[f"c{index}"] = step, step.complete
+        field_path = f"Path(path, {key}, {step.parent_name!r})"
+        block: list[str] = []
+        exact = step.exact
+        if step.getter is not None:
+            attribute = _plain_attribute(step)
+            if attribute is not None:
+                block.append(f"value = source.{attribute}")
             else:
-                assert step.resolve is not None
-                info = run.executor.resolve_info(step, field_path)
-                args = run.arguments(step) if step.variable_args else step.args
-                value = step.resolve(source, info, **args)
-        if run.is_awaitable(value):
-            out[step.key] = None
-            run.pending.append((value, out, step.key, step.complete, field_path, info))
+                names[f"g{index}"] = step.getter
+                block.append(f"value = g{index}(source)")
+            block.append(f"field_path = {field_path if step.needs_path else 'None'}")
+            info = f"executor.resolve_info(s{index}, field_path)" if step.needs_info else "None"
+        elif step.direct is not None:
+            direct = step.direct
+            names[f"f{index}"] = direct.function
+            arguments = ["source"] if direct.self_param else []
+            arguments += [f"{name}=source" for name in direct.source_names]
+            if direct.info_name is not None:
+                arguments.append(f"{direct.info_name}=LazyInfo(executor, s{index}, field_path)")
+            block.append(f"field_path = {field_path}")
+            block.append(f"value = f{index}({', '.join(arguments)})")
+            info = (
+                f"executor.resolve_info(s{index}, field_path)" if step.completion_info else "None"
+            )
+            exact = exact or step.leaf_exact
         else:
-            out[step.key] = step.complete(value, field_path, info, run)
-    return out
+            assert step.resolve is not None
+            names[f"r{index}"] = step.resolve
+            args = f"run.arguments(s{index})" if step.variable_args else f"s{index}.args"
+            block.append(f"field_path = {field_path}")
+            block.append(f"info = executor.resolve_info(s{index}, field_path)")
+            block.append(f"value = r{index}(source, info, **{args})")
+            info = "info"
+        tail = [
+            f"info = {info}" if info != "info" else "",
+            "if run.is_awaitable(value):",
+            f"    out[{key}] = None",
+            f"    run.pending.append((value, out, {key}, c{index}, field_path, info))",
+            "else:",
+            f"    out[{key}] = c{index}(value, field_path, info, run)",
+        ]
+        tail = [line for line in tail if line]
+        if exact is not None:
+            # a plain str, bool or 32-bit int needs no completion
+            names[f"e{index}"] = exact
+            check = f"value.__class__ is e{index}"
+            if exact is int:
+                check += f" and {_INT_MIN} <= value <= {_INT_MAX}"
+            if step.getter is not None:
+                lines += [f"    {block[0]}", f"    if {check}:", f"        out[{key}] = value"]
+                lines += ["    else:"] + [f"        {line}" for line in block[1:] + tail]
+                continue
+            tail = [f"if {check}:", f"    out[{key}] = value", "else:"] + [
+                f"    {line}" for line in tail
+            ]
+        lines += [f"    {line}" for line in block + tail]
+    lines.append("    return out")
+    where = f"<plan of {steps[0].parent_name if steps else '?'}>"
+    exec(compile("\n".join(lines), where, "exec"), names)
+    execute: Execute = names["execute"]
+    return execute
+
+
+def _plain_attribute(step: _Step) -> str | None:
+    """The attribute a plain strawberry field reads, if it is read with getattr."""
+    field = step.strawberry_field
+    if field is None or field.default_resolver is not getattr:
+        return None
+    name = field.python_name
+    return name if name.isidentifier() and not name.startswith("__") else None
 
 
 async def _settle(data: dict[str, Any], run: _Run) -> dict[str, Any]:
@@ -301,7 +373,7 @@ def _ignores_info(is_type_of: Any) -> bool:
     )
 
 
-def _object(object_type: GraphQLObjectType, steps: list[_Step], nullable: bool) -> Complete:
+def _object(object_type: GraphQLObjectType, execute: Execute, nullable: bool) -> Complete:
     is_type_of = object_type.is_type_of
 
     def complete_object(value: Any, path: Path | None, info: Any, run: _Run) -> Any:
@@ -313,7 +385,7 @@ def _object(object_type: GraphQLObjectType, steps: list[_Step], nullable: bool) 
             matches = is_type_of(value, info)
             if matches is not True and (run.is_awaitable(matches) or not matches):
                 raise Abandon
-        return _execute(steps, value, path, run)
+        return execute(value, path, run)
 
     return complete_object
 
@@ -367,7 +439,7 @@ class _Planner:
             operation,
             executor.hide_suggestions,
         ).grouped_field_set
-        return _Plan(self.steps(root_type, grouped))
+        return _Plan(_compile(self.steps(root_type, grouped), executor.lazy_info_class))
 
     def steps(
         self, parent_type: GraphQLObjectType, grouped: dict[str, list[FieldDetails]]
@@ -422,11 +494,13 @@ class _Planner:
         step.needs_path = step.needs_info or not is_leaf_type(_named(field_def.type))
         if step.getter is not None and not step.needs_info:
             step.exact = _EXACT.get(_named(field_def.type))
+        if step.direct is not None and is_leaf_type(_named(field_def.type)):
+            step.leaf_exact = _EXACT.get(_named(field_def.type))
         return step
 
     def direct_call(
         self, field: StrawberryField | None, resolve: Any, has_args: bool
-    ) -> Callable[[Any, PlannedExecutor, _Step, Path], Any] | None:
+    ) -> _Direct | None:
         """A strawberry resolver without arguments or extensions, called without the wrapper.
 
         Equivalent to strawberry's own wrapper for such a field: it passes the source
@@ -439,21 +513,11 @@ class _Planner:
         resolver = field.base_resolver
         if resolver is None or resolver.arguments or not callable(resolver.wrapped_func):
             return None
-        function = resolver.wrapped_func
-        info_class = self.executor.lazy_info_class
-        self_param = resolver.self_parameter is not None
-        source_names = [
-            p.name for p in (resolver.parent_parameter, resolver.root_parameter) if p is not None
-        ]
-        info_name = resolver.info_parameter.name if resolver.info_parameter else None
-
-        def call(source: Any, executor: PlannedExecutor, step: _Step, path: Path) -> Any:
-            kwargs: dict[str, Any] = dict.fromkeys(source_names, source)
-            if info_name is not None:
-                kwargs[info_name] = info_class(executor, step, path)
-            return function(source, **kwargs) if self_param else function(**kwargs)
-
-        return call
+        sources = [p.name for p in (resolver.parent_parameter, resolver.root_parameter) if p]
+        info = resolver.info_parameter.name if resolver.info_parameter else None
+        if not all(name.isidentifier() for name in [*sources, *([info] if info else [])]):
+            return None
+        return _Direct(resolver.wrapped_func, resolver.self_parameter is not None, sources, info)
 
     def completer(
         self, return_type: GraphQLOutputType, details: list[FieldDetails]
@@ -482,9 +546,9 @@ class _Planner:
                 details,
                 self.executor.hide_suggestions,
             ).grouped_field_set
-            steps = self.steps(return_type, grouped)
+            execute = _compile(self.steps(return_type, grouped), self.executor.lazy_info_class)
             is_type_of = return_type.is_type_of
-            return _object(return_type, steps, nullable), (
+            return _object(return_type, execute, nullable), (
                 is_type_of is not None and not _ignores_info(is_type_of)
             )
         raise _NotPlannable(f"abstract type {return_type}")
@@ -508,10 +572,10 @@ def _uses_variables(value: Any) -> bool:
 
 
 class _Plan:
-    __slots__ = ("steps",)
+    __slots__ = ("execute",)
 
-    def __init__(self, steps: list[_Step]) -> None:
-        self.steps = steps
+    def __init__(self, execute: Execute) -> None:
+        self.execute = execute
 
 
 _NO_PLAN = object()
@@ -561,7 +625,7 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
             return super().execute_operation(serially)
         run = _Run(self)
         try:
-            data = _execute(plan.steps, self.root_value, None, run)
+            data = plan.execute(self.root_value, None, run)
         except Exception:  # any failure: the reference executor answers exactly
             return self.fall_back(run, serially)
         if not run.pending:
