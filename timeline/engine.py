@@ -252,9 +252,27 @@ class TimelineEngine:
         recent = await self.cache.recent_get(celebrities, window, cursor)
         lists = [_Listed(w, from_store=False) for w in recent.values() if w is not None]
         missing = [author for author, w in recent.items() if w is None]
-        if missing:  # recent lists not cached (e.g. the cache was flushed): the store answers
+        if missing and cursor is None:
+            # Recent lists lost (the cache was flushed or restarted): a first page fills
+            # them as the celebrity's next post would, so later reads find them again.
+            await asyncio.gather(*(self._fill_recent(author) for author in missing))
+            recent = await self.cache.recent_get(missing, window, cursor)
+            lists += [_Listed(w, from_store=False) for w in recent.values() if w is not None]
+            missing = [author for author, w in recent.items() if w is None]
+        if missing:  # still not cached, or a deeper page: the store answers
             lists.append(await self._stored(missing, window, cursor))
         return lists
+
+    async def _fill_recent(self, author_id: int) -> None:
+        """Make a celebrity's recent list present, from the tweet store.
+
+        ``recent_store`` merges: an id a concurrent post added meanwhile stays. An id
+        deleted meanwhile may come back into the list, where reads drop it (every
+        candidate is hydrated, and a deleted tweet is not found).
+        """
+        cap = self.config.recent_cap
+        newest = await self.tweets.tweets_by_authors([author_id], cap)
+        await self.cache.recent_store(author_id, [t.id for t in newest], cap)
 
     async def _rebuild(self, viewer_id: int, authors: set[int]) -> None:
         """Fill an absent timeline from the stores, then catch up with what arrived meanwhile.

@@ -195,6 +195,32 @@ async def test_a_celebritys_tweets_are_merged_at_read_and_never_pushed(
     assert counter_value(metrics.CELEBRITY_MERGES) - merges >= len(fans)
 
 
+async def test_a_first_page_refills_recent_lists_the_cache_lost(make_world: WorldMaker) -> None:
+    recorder = Recorder()
+    config = TimelineConfig(cap=20, celebrity_threshold=3)
+    world = await make_world(config, wrap=recorder.wrap)
+    star, fan1, fan2, fan3 = await world.users("star", "fan1", "fan2", "fan3")
+    fill = ("tweets.tweets_by_authors", ([star], config.recent_cap))
+    for fan in (fan1, fan2, fan3):
+        await world.follow(fan, star)  # 3 followers: merged at read from the next post
+    older = await world.post(star, "older")
+    await world.settle()
+    newest = await world.post(star, "newest")
+    await world.settle()
+    assert await world.recent(star) is not None
+    await world.flush_cache()
+    assert await world.recent(star) is None
+
+    recorder.clear()
+    assert await world.page(fan1) == [newest.id, older.id]
+    assert recorder.args.count(fill) == 1
+    assert await world.recent(star) == Window([newest.id, older.id], older.id)
+    recorder.clear()
+    assert await world.page(fan2) == [newest.id, older.id]
+    assert fill not in recorder.args  # found in the cache this time
+    await world.check(fan2)
+
+
 async def test_a_celebrity_whose_recent_tweets_are_all_deleted_still_shows_older_ones(
     make_world: WorldMaker,
 ) -> None:
