@@ -31,92 +31,120 @@ class Loaders:
         self.more: dict[str, Loader[Any, Any]] = {}  # loaders the schema layer adds
 
     def named(self, name: str, make: Callable[[Loaders], Loader[K, V]]) -> Loader[K, V]:
-        """This request's loader called ``name``, made by ``make`` on first use."""
+        """This request's loader called ``name``, made by ``make`` on first use.
+
+        Like the loaders here, the one ``make`` returns should not keep the Loaders
+        itself (a reference cycle), only what its fetch needs.
+        """
         found = self.more.get(name)
         if found is None:
             found = self.more[name] = make(self)
         return found
 
+    # The fetch functions capture the stores, never ``self``: a loader whose fetch
+    # referred back to its Loaders would make a reference cycle, and every value
+    # of the request (records, users) would then wait for the cycle collector
+    # instead of being freed with the request.
+
     @cached_property
     def users(self) -> Loader[int, UserRecord | None]:
+        graph = self.graph
+
         async def fetch(ids: list[int]) -> list[UserRecord | None]:
-            found = await self.graph.get_users(ids)
+            found = await graph.get_users(ids)
             return [found.get(i) for i in ids]
 
         return Loader(fetch)
 
     @cached_property
     def users_by_handle(self) -> Loader[str, UserRecord | None]:
+        graph = self.graph
+
         async def fetch(handles: list[str]) -> list[UserRecord | None]:
-            found = await self.graph.get_users_by_handles(handles)
+            found = await graph.get_users_by_handles(handles)
             return [found.get(h) for h in handles]
 
         return Loader(fetch)
 
     @cached_property
     def tweets(self) -> Loader[int, TweetRecord | None]:
+        store = self.store
+
         async def fetch(ids: list[int]) -> list[TweetRecord | None]:
-            found = await self.store.get_tweets(ids)
+            found = await store.get_tweets(ids)
             return [found.get(i) for i in ids]
 
         return Loader(fetch)
 
     @cached_property
     def followers_count(self) -> Loader[int, int]:
+        graph = self.graph
+
         async def fetch(ids: list[int]) -> list[int]:
-            counts = await self.graph.count_followers(ids)
+            counts = await graph.count_followers(ids)
             return [counts.get(i, 0) for i in ids]
 
         return Loader(fetch)
 
     @cached_property
     def following_count(self) -> Loader[int, int]:
+        graph = self.graph
+
         async def fetch(ids: list[int]) -> list[int]:
-            counts = await self.graph.count_following(ids)
+            counts = await graph.count_following(ids)
             return [counts.get(i, 0) for i in ids]
 
         return Loader(fetch)
 
     @cached_property
     def tweets_count(self) -> Loader[int, int]:
+        store = self.store
+
         async def fetch(ids: list[int]) -> list[int]:
-            counts = await self.store.count_by_authors(ids)
+            counts = await store.count_by_authors(ids)
             return [counts.get(i, 0) for i in ids]
 
         return Loader(fetch)
 
     @cached_property
     def follows(self) -> Loader[tuple[int, int], bool]:
+        graph = self.graph
+
         async def fetch(pairs: list[tuple[int, int]]) -> list[bool]:
-            found = await self.graph.existing_follows(pairs)
+            found = await graph.existing_follows(pairs)
             return [pair in found for pair in pairs]
 
         return Loader(fetch)
 
     @cached_property
     def viewer_liked(self) -> Loader[int, bool]:
+        store, viewer_id = self.store, self.viewer_id
+
         async def fetch(ids: list[int]) -> list[bool]:
-            if self.viewer_id is None:
+            if viewer_id is None:
                 return [False] * len(ids)
-            found = await self.store.liked_tweet_ids(self.viewer_id, ids)
+            found = await store.liked_tweet_ids(viewer_id, ids)
             return [i in found for i in ids]
 
         return Loader(fetch)
 
     @cached_property
     def viewer_retweeted(self) -> Loader[int, bool]:
+        store, viewer_id = self.store, self.viewer_id
+
         async def fetch(ids: list[int]) -> list[bool]:
-            if self.viewer_id is None:
+            if viewer_id is None:
                 return [False] * len(ids)
-            found = await self.store.retweeted_ids(self.viewer_id, ids)
+            found = await store.retweeted_ids(viewer_id, ids)
             return [i in found for i in ids]
 
         return Loader(fetch)
 
     @cached_property
     def media(self) -> Loader[int, MediaRecord | None]:
+        media = self.services.media
+
         async def fetch(ids: list[int]) -> list[MediaRecord | None]:
-            media = self.services.media
             if media is None:
                 return [None] * len(ids)
             found = await media.records.get_media(ids)
@@ -125,12 +153,10 @@ class Loaders:
         return Loader(fetch)
 
     def prime_users(self, users: Sequence[UserRecord]) -> None:
-        for user in users:
-            self.users.prime(user.id, user)
+        self.users.prime_many((user.id, user) for user in users)
 
     def prime_tweets(self, tweets: Sequence[TweetRecord]) -> None:
-        for tweet in tweets:
-            self.tweets.prime(tweet.id, tweet)
+        self.tweets.prime_many((tweet.id, tweet) for tweet in tweets)
 
 
 def _viewer(services: Services, authorization: str | None) -> tuple[int | None, str | None]:

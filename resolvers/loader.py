@@ -140,6 +140,11 @@ class Loader(Generic[K, V]):
             del self._cache[key]
             self._values[key] = value
 
+    def prime_many(self, items: Iterable[tuple[K, V]]) -> None:
+        """``prime`` each (key, value)."""
+        for key, value in items:
+            self.prime(key, value)
+
     def _dispatch(self, batch: list[tuple[K, asyncio.Future[V]]]) -> None:
         if self._batch is batch:
             self._batch = None

@@ -37,6 +37,7 @@ from types import GeneratorType
 from typing import Any
 
 from graphql import (
+    ExecutionResult,
     FieldNode,
     GraphQLBoolean,
     GraphQLField,
@@ -48,6 +49,7 @@ from graphql import (
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
+    GraphQLResolveInfoHelpers,
     GraphQLString,
     InlineFragmentNode,
     OperationDefinitionNode,
@@ -578,6 +580,11 @@ class _Plan:
         self.execute = execute
 
 
+def _finished(*_: Any, **__: Any) -> Any:
+    raise RuntimeError("this operation's response is already built")
+
+
+_FINISHED = GraphQLResolveInfoHelpers(gather=_finished, track=_finished)
 _NO_PLAN = object()
 PlanCache = OrderedDict[tuple[str, str | None], Any]  # (document, operation) -> plan or _NO_PLAN
 
@@ -588,6 +595,23 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
     info_class: Any = None  # strawberry's Info class, set by the schema
     plans: PlanCache  # one per schema: each schema gets its own subclass (executor_class)
     lazy_info_class: Any = None  # the same, building graphql-core's resolve info on demand
+
+    def build_response(self, data: dict[str, Any] | None) -> Any:
+        """The response; then the executor lets go of itself.
+
+        graphql-core's executor refers to itself through ``async_helpers`` (bound
+        methods, for resolvers' ``info.async_helpers``): a reference cycle, which
+        kept the whole request (its context, loaders and every record they fetched)
+        alive until the cycle collector came by, and made those collections long
+        (BENCHMARKS.md, "Reference cycles"). Nothing builds a resolve info once the
+        response of a query or mutation is built (subscription events each run on
+        an executor of their own), so the cycle is cut here, and the request is
+        freed as soon as it is answered.
+        """
+        response = super().build_response(data)
+        if isinstance(response, ExecutionResult):
+            self.async_helpers = _FINISHED
+        return response
 
     def resolve_info(self, step: _Step, path: Path | None) -> Info:
         assert step.field_def is not None

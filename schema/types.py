@@ -275,10 +275,11 @@ class Tweet(Node):
 
 def _authors(loaders: Loaders) -> Loader[int, User]:
     """Authors as User objects, one batch per page; the records also fill ``users``."""
+    graph, users = loaders.graph, loaders.users  # not ``loaders``: see Loaders.named
 
     async def fetch(ids: list[int]) -> list[User | BaseException]:
-        found = await loaders.graph.get_users(ids)
-        loaders.prime_users(list(found.values()))
+        found = await graph.get_users(ids)
+        users.prime_many(found.items())
         # an author is never deleted: a missing one is a broken store, this field's error
         return [
             User.of(found[i]) if i in found else LookupError(f"author {i} missing") for i in ids
