@@ -1246,3 +1246,44 @@ def test_a_field_error_beside_a_shared_loader_key_does_not_crash(env: Env, plann
     body = answer.body()
     assert body["data"] == {"a": {"followersCount": 2}, "b": None}
     assert codes(body) == [(["b", "likes"], "BAD_USER_INPUT")]
+
+
+HOME_PAGE = """{ me { handle } homeTimeline(first: 5) {
+  edges { cursor node { id text viewerHasLiked viewerHasRetweeted author { handle } } }
+  pageInfo { endCursor } } }"""
+
+
+@pytest.mark.parametrize(
+    ("text", "signed_in"),
+    [(HOME_PAGE, True), ('{ user(handle: "bob") { handle tweetsCount } }', False)],
+    ids=["home page", "a user, anonymously"],
+)
+def test_a_request_is_freed_when_answered_not_left_to_the_cycle_collector(
+    env: Env, text: str, signed_in: bool
+) -> None:
+    """No reference cycle holds a request: its context, loaders and records go with it.
+
+    A cycle would keep them until the collector's next pass over the older
+    generations, which then takes milliseconds and stalls every request in flight.
+    (The app's executor cuts graphql-core's own cycle; the reference schema, built
+    without plans, runs strawberry's executor unchanged and is not checked. An
+    answer with errors still leaves cycles: an error keeps its traceback, whose
+    frames refer back to it.)
+    """
+    viewer = env.world.users["alice"] if signed_in else None
+
+    async def answered(schema: ChirpSchema) -> tuple[weakref.ref[Context], weakref.ref[Any]]:
+        context = Context(env.world.services, viewer)
+        result = await schema.execute(text, context_value=context)
+        assert not result.errors
+        return weakref.ref(context), weakref.ref(context.loaders)
+
+    gc.collect()
+    gc.disable()
+    try:
+        context, loaders = env.run(answered(env.planned))
+        env.run(asyncio.sleep(0))  # callbacks the loop still held
+        assert context() is None
+        assert loaders() is None
+    finally:
+        gc.enable()
