@@ -40,8 +40,9 @@ def build_schema(
 
     ``unavailable_errors``: exceptions meaning a backend is unreachable; they
     reach the client as SERVICE_UNAVAILABLE. ``plans``: run queries from
-    compiled execution plans (schema/plan.py); off, every operation runs on
-    graphql-core's reference executor.
+    compiled execution plans (schema/plan.py), and queries validated before
+    through the short path (schema/pipeline.py); off, every operation runs on
+    graphql-core's reference executor through strawberry's full path.
     """
     config = StrawberryConfig(auto_camel_case=True)
     return ChirpSchema(
@@ -53,6 +54,7 @@ def build_schema(
         config=config,
         unavailable_errors=unavailable_errors,
         execution_context_class=executor_class(config.info_class) if plans else None,
+        short_path=plans,
     )
 
 

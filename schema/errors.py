@@ -1,19 +1,26 @@
-"""Every top-level GraphQL error leaves with ``extensions.code``.
+"""The schema class: every top-level GraphQL error leaves with ``extensions.code``.
 
 Expected errors keep their message; anything unexpected is logged here with
-its stack trace and reaches the client only as "Internal server error".
+its stack trace and reaches the client only as "Internal server error". Known
+queries take a short path (schema/pipeline.py, ``ValidatedQueries``).
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Awaitable, Iterable
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import GraphQLError, execute
 from strawberry import Schema
-from strawberry.types import ExecutionContext
+from strawberry.execution import optimized_is_awaitable
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
 
+from core import metrics
 from core.errors import ApiError, ServiceUnavailable, UserError
+from schema.pipeline import ValidatedQueries
 
 log = logging.getLogger("chirp.graphql")
 
@@ -43,10 +50,63 @@ class ChirpSchema(Schema):
         self,
         *args: Any,
         unavailable_errors: tuple[type[BaseException], ...] = (),
+        short_path: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.unavailable_errors = unavailable_errors
+        self.validated = ValidatedQueries()
+        self.short_path = short_path
+
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        """strawberry's execute; a query validated before takes the short path."""
+        known = self.validated.get(query, operation_name) if query is not None else None
+        if (
+            known is not None
+            and self.short_path
+            and (allowed_operation_types is None or OperationType.QUERY in allowed_operation_types)
+        ):
+            started = time.perf_counter()
+            document, name = known
+            outcome = execute(
+                self._schema,
+                document,
+                root_value=root_value,
+                context_value=context_value,
+                variable_values=variable_values,
+                operation_name=operation_name,
+                is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]
+                executor_class=self.execution_context_class,
+                operation_extensions=operation_extensions,
+            )
+            result = await outcome if isinstance(outcome, Awaitable) else outcome
+            if not result.errors:
+                label = metrics.operation_label(name)
+                metrics.GRAPHQL_LATENCY.labels(label).observe(time.perf_counter() - started)
+                return ExecutionResult(data=result.data, errors=None)
+            # Errors: answered the full way, which classifies, masks and logs them; a
+            # query changes nothing, so running it again is safe.
+            fresh = getattr(context_value, "fresh_loaders", None)
+            if callable(fresh):
+                fresh()
+        return await super().execute(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            allowed_operation_types,
+            operation_extensions,
+        )
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None

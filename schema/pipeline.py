@@ -1,10 +1,17 @@
-"""The one schema extension every request goes through.
+"""The request pipeline: one schema extension, and a short path for known queries.
 
-It sets the token limit, adds Chirp's validation rules, serves parsing and
-validation from caches keyed by the document, and records each operation's
-latency for /metrics. strawberry's ParserCache, ValidationCache,
+The extension sets the token limit, adds Chirp's validation rules, serves
+parsing and validation from caches keyed by the document, and records each
+operation's latency for /metrics. strawberry's ParserCache, ValidationCache,
 AddValidationRules and MaxTokensLimiter do the same as four extensions; each
 extension costs hook calls in every phase of every request, so one does it all.
+
+``ValidatedQueries`` remembers the query documents that passed validation, so a
+query sent again runs on graphql-core's ``execute`` directly (``ChirpSchema.execute``),
+without strawberry's per-request machinery around it: creating the extension and
+its runner, entering its hooks, looking parse and validation up again. Any answer
+with errors is thrown away and the operation runs again the full way, so error
+handling (classification, masking, logging) stays in one place.
 """
 
 from __future__ import annotations
@@ -14,7 +21,14 @@ from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
-from graphql import ASTValidationRule, GraphQLSchema, parse
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    GraphQLSchema,
+    OperationType,
+    get_operation_ast,
+    parse,
+)
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
@@ -33,6 +47,29 @@ def _validate(schema: GraphQLSchema, query: str, max_tokens: int, rules: tuple[A
     whole tree on every lookup (graphql-core does not cache it), a string's is kept.
     """
     return validate_document(schema, _parse(query, max_tokens=max_tokens), rules)
+
+
+class ValidatedQueries:
+    """Query documents that passed validation, by (query text, operation name)."""
+
+    def __init__(self, size: int = CACHE_SIZE) -> None:
+        self.size = size
+        # (query, operation name sent) -> (document, the operation's own name)
+        self._documents: dict[tuple[str, str | None], tuple[DocumentNode, str | None]] = {}
+
+    def note(self, query: str, operation_name: str | None, document: DocumentNode) -> None:
+        """A document validated without errors: kept if the operation is a query."""
+        operation = get_operation_ast(document, operation_name)
+        if operation is None or operation.operation is not OperationType.QUERY:
+            return
+        if len(self._documents) >= self.size:
+            self._documents.clear()
+        name = operation.name.value if operation.name else None
+        self._documents[(query, operation_name)] = (document, name)
+
+    def get(self, query: str, operation_name: str | None) -> tuple[DocumentNode, str | None] | None:
+        """The document and its operation's name (the latency metric's label)."""
+        return self._documents.get((query, operation_name))
 
 
 class RequestPipeline(SchemaExtension):
@@ -64,6 +101,13 @@ class RequestPipeline(SchemaExtension):
             context.pre_execution_errors = _validate(
                 context.schema._schema, context.query, self.max_tokens, context.validation_rules
             )
+            validated = getattr(context.schema, "validated", None)
+            if (
+                isinstance(validated, ValidatedQueries)
+                and not context.pre_execution_errors
+                and context.query is not None
+            ):
+                validated.note(context.query, context.operation_name, context.graphql_document)
         else:  # not the document on_parse made: validate it as it is
             context.pre_execution_errors = validate_document(
                 context.schema._schema, context.graphql_document, context.validation_rules

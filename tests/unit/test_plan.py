@@ -61,6 +61,8 @@ from graphql import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
+from prometheus_client import REGISTRY
+from strawberry import Schema
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import ExecutionResult
 
@@ -378,6 +380,10 @@ class Env:
                 reference = await self.execute(self.reference, doc, viewer)
                 if planned.canonical() == reference.canonical():
                     break
+        if not doc.text.lstrip().startswith("mutation"):
+            # sent again, a query validated before takes the schema's short path
+            again = await self.execute(self.planned, doc, viewer)
+            assert again.canonical() == planned.canonical(), f"short path\n{doc}"
         return planned, reference, how
 
     def compare(self, doc: Document | str, viewer: int | None = None) -> tuple[dict[str, Any], str]:
@@ -1287,3 +1293,48 @@ def test_a_request_is_freed_when_answered_not_left_to_the_cycle_collector(
         assert loaders() is None
     finally:
         gc.enable()
+
+
+def test_a_query_sent_again_takes_the_short_path_and_errors_the_full_one(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Validated once, a query then skips strawberry's per-request machinery.
+
+    An answer with errors is answered again the full way, so its errors carry the
+    same codes and messages.
+    """
+    full_runs: list[str | None] = []
+    full_execute = Schema.execute
+
+    async def counted(schema: Any, query: str | None, *args: Any, **kwargs: Any) -> Any:
+        full_runs.append(query)
+        return await full_execute(schema, query, *args, **kwargs)
+
+    monkeypatch.setattr(Schema, "execute", counted)
+    home = "query ShortPath { homeTimeline(first: 2) { edges { node { id text } } } }"
+    alice = env.world.users["alice"]
+
+    async def run(viewer: int | None) -> str:
+        result = await env.planned.execute(
+            home, context_value=Context(env.world.services, viewer), operation_name="ShortPath"
+        )
+        return Answer.of(result).canonical()
+
+    def timed() -> float:  # operations the latency histogram counted under this name
+        return (
+            REGISTRY.get_sample_value(
+                "chirp_graphql_request_seconds_count", {"operation": "ShortPath"}
+            )
+            or 0.0
+        )
+
+    first = env.run(run(alice))
+    assert full_runs == [home]
+    assert timed() == 1
+    assert env.run(run(alice)) == first
+    assert full_runs == [home]  # the short path answered
+    assert timed() == 2
+    refused = env.run(run(None))
+    assert full_runs == [home, home]  # errors: answered the full way
+    assert '"code": "UNAUTHENTICATED"' in refused
+    assert env.run(run(None)) == refused
