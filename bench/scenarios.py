@@ -10,6 +10,8 @@ import os
 import shutil
 import sqlite3
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
@@ -336,6 +338,23 @@ async def _floor_posts(server: procs.Server, tokens: Sequence[str]) -> None:
 # ------------------------------------------------- (b) hybrid vs pull vs push
 
 
+def engine_reads(
+    bench: Bench, strategy: str, classes: Sequence[int], seconds: float
+) -> dict[int, dict[str, Any]]:
+    """``bench.engine`` on a fresh copy of the data, pinned to the server core."""
+    data_dir = bench.fresh_dir(f"b-engine-{strategy}")
+    command = [
+        "taskset", "-c", "0", sys.executable, "-m", "bench.engine", "--data-dir", str(data_dir),
+        "--pools", ",".join(map(str, classes)), "--seconds", str(seconds),
+    ]  # fmt: skip
+    env = {**os.environ, **bench.settings(strategy), "CHIRP_LOG_LEVEL": "WARNING"}
+    done = subprocess.run(command, cwd=procs.ROOT, env=env, capture_output=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"bench.engine failed: {done.stderr.decode()[-3000:]}")
+    found = json.loads(done.stdout)
+    return {c: found[str(c)] for c in classes}
+
+
 def strategies(
     bench: Bench,
     classes: Sequence[int] = READER_CLASSES,
@@ -395,7 +414,39 @@ def strategies(
                 result = load_run(bench, server, files[c])
                 by_strategy[f"floor-{strategy}"][c] = result
                 bench.add(_row("b", f"floor {strategy}, readers following {c}", result))
+    # the engine alone, one read at a time: what the strategy itself costs
+    engine_classes = floor_classes if floor_classes is not None else classes
+    engine: dict[str, dict[int, dict[str, Any]]] = {}
+    for strategy in ("hybrid", "pull", "push"):
+        engine[strategy] = engine_reads(bench, strategy, engine_classes, bench.durations.measure)
+        for c, got in engine[strategy].items():
+            bench.add(
+                Row(
+                    "b",
+                    f"engine {strategy}, readers following {c}",
+                    got["reads_per_s"],
+                    got["p50_ms"],
+                    got["p99_ms"],
+                    0,
+                    {k: got[k] for k in ("reads", "p90_ms", "max_ms")},
+                )
+            )
     top = max(classes)
+    if top in engine["hybrid"] and top in engine["pull"]:
+        alone_h, alone_p = engine["hybrid"][top], engine["pull"][top]
+        bench.add(
+            Row(
+                "b",
+                f"ratio pull/hybrid at {top} followees, engine alone",
+                extra={
+                    "p99_ratio_pull_over_hybrid": round(alone_p["p99_ms"] / alone_h["p99_ms"], 2),
+                    "p50_ratio_pull_over_hybrid": round(alone_p["p50_ms"] / alone_h["p50_ms"], 2),
+                    "throughput_ratio_hybrid_over_pull": round(
+                        alone_h["reads_per_s"] / alone_p["reads_per_s"], 2
+                    ),
+                },
+            )
+        )
     for prefix in ("", "floor-"):
         h, p = by_strategy[f"{prefix}hybrid"].get(top), by_strategy[f"{prefix}pull"].get(top)
         if h is None or p is None:

@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from bench import scenarios, seed, wrk
+from app import open_stores
+from bench import engine, scenarios, seed, wrk
+from core.settings import load_settings
 
 WRK_OUTPUT = """Running 10s test @ http://127.0.0.1:4000
   1 threads and 20 connections
@@ -179,3 +181,41 @@ def test_home_lua_counts_reads_posts_and_each_kind_of_error(
         assert counts[kind] >= 1, kind
     assert result.failed_responses == answered - counts["posts_ok"]
     assert result.errors == result.failed_responses
+
+
+# ------------------------------------------------------- bench.engine, in process
+
+
+@pytest.mark.parametrize("strategy", ["hybrid", "pull"])
+def test_engine_reads_every_pool_and_reports_its_latency(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, strategy: str
+) -> None:
+    config = seed.SeedConfig(
+        users=300, celebrity_threshold=75, celebrities=2, readers_per_class=5, mixed_readers=10
+    )
+    planned = seed.plan(config)
+    for name, value in {
+        "CHIRP_TIMELINE_STRATEGY": strategy,
+        "CHIRP_CELEBRITY_THRESHOLD": "75",
+        "CHIRP_SECRET_KEY": planned.manifest.secret,
+    }.items():
+        monkeypatch.setenv(name, value)
+
+    async def seeded() -> None:
+        stores = await open_stores(load_settings(env={"CHIRP_DATA_DIR": str(tmp_path)}))
+        try:
+            await seed.write(planned, stores)
+        finally:
+            await stores.close()
+
+    asyncio.run(seeded())
+    planned.manifest.save(tmp_path)
+
+    found = asyncio.run(engine.measure(tmp_path, ["10", "100"], 0.2))
+
+    assert found["strategy"] == strategy
+    for pool in ("10", "100"):
+        figures = found[pool]
+        assert figures["reads"] >= len(planned.manifest.readers[pool])
+        assert 0 < figures["p50_ms"] <= figures["p90_ms"] <= figures["p99_ms"] <= figures["max_ms"]
+        assert figures["reads_per_s"] > 0
