@@ -19,7 +19,14 @@ from datetime import UTC, datetime
 import orjson
 from aiohttp import web
 
-from app import build_parser, make_services, open_stores, running_workers, settle_heap
+from app import (
+    build_parser,
+    make_services,
+    new_event_loop,
+    open_stores,
+    running_workers,
+    settle_heap,
+)
 from core.security import InvalidToken
 from core.services import Services
 from core.settings import load_settings
@@ -136,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     app, host, port = create_floor_app(sys.argv[1:] if argv is None else argv)
     app.on_startup.append(settle_heap)  # the app server's collector settings, for a fair floor
-    web.run_app(app, host=host, port=port, print=None, access_log=None)
+    web.run_app(app, host=host, port=port, print=None, access_log=None, loop=new_event_loop())
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 import socket
@@ -58,6 +59,9 @@ def chirp(data_dir: Path, port: int, stop_signal: int = signal.SIGTERM) -> Itera
         assert code == 0, output
         assert "Traceback" not in output, output
         assert "Chirp stopped" in output, output
+        # uvloop's event loop wherever it is installed (Linux and macOS)
+        loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+        assert f"(event loop: {loop})" in output, output
 
 
 async def post(
