@@ -31,7 +31,7 @@ from typing import Any
 
 from prometheus_client import REGISTRY
 
-from app import GC_THRESHOLDS, make_services, open_stores, running_workers
+from app import GC_THRESHOLDS, make_services, new_event_loop, open_stores, running_workers
 from bench.seed import Manifest
 from core.settings import load_settings
 
@@ -103,7 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="reading time per pool")
     args = parser.parse_args(argv)
     pools = [p for p in args.pools.split(",") if p]
-    print(json.dumps(asyncio.run(measure(args.data_dir, pools, args.seconds))))
+    with asyncio.Runner(loop_factory=new_event_loop) as runner:  # the servers' event loop
+        print(json.dumps(runner.run(measure(args.data_dir, pools, args.seconds))))
     return 0
 
 
