@@ -118,6 +118,7 @@ def configure(
         warm=1.0 if quick else 3.0,
         posts=5 if quick else 20,
         fanout_repeats=3,
+        engine=1.0 if quick else (duration or 10.0),
     )
     return config, durations
 

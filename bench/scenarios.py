@@ -50,6 +50,7 @@ class Durations:
     connections: int = 20
     posts: int = 20  # posts per poster kind for the time-to-post figures
     fanout_repeats: int = 3
+    engine: float = 10.0  # seconds of engine-alone reads per reader pool, (b)
 
 
 @dataclass
@@ -418,7 +419,7 @@ def strategies(
     engine_classes = floor_classes if floor_classes is not None else classes
     engine: dict[str, dict[int, dict[str, Any]]] = {}
     for strategy in ("hybrid", "pull", "push"):
-        engine[strategy] = engine_reads(bench, strategy, engine_classes, bench.durations.measure)
+        engine[strategy] = engine_reads(bench, strategy, engine_classes, bench.durations.engine)
         for c, got in engine[strategy].items():
             bench.add(
                 Row(
