@@ -11,15 +11,81 @@ interleaves with another coroutine's statements.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import queue
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+
+_STOP = object()
+
+
+def _deliver(future: asyncio.Future[T], result: Any, error: BaseException | None) -> None:
+    if future.cancelled():
+        return
+    if error is None:
+        future.set_result(result)
+    else:
+        future.set_exception(error)
+
+
+class Lane:
+    """Threads that run functions for the event loop and hand each result straight back.
+
+    What ``loop.run_in_executor`` with a ThreadPoolExecutor does, in fewer steps:
+    a queue put on the way out, one ``call_soon_threadsafe`` on the way back, no
+    concurrent.futures Future to create, lock and chain to an asyncio one. Every
+    store call of a request crosses to a database thread and back, a handful per
+    home page, so the saving counts (BENCHMARKS.md, "What changed").
+
+    A call cancelled before a thread takes it up does not run; one already running
+    finishes, and its result is dropped.
+    """
+
+    def __init__(self, threads: int, name: str) -> None:
+        self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._threads = [
+            threading.Thread(target=self._work, name=f"{name}-{n}", daemon=True)
+            for n in range(threads)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def run(self, fn: Callable[[], T]) -> asyncio.Future[T]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._jobs.put((loop, future, fn))
+        return future
+
+    def _work(self) -> None:
+        jobs = self._jobs
+        while True:
+            job = jobs.get()
+            if job is _STOP:
+                return
+            loop, future, fn = job
+            if future.cancelled():
+                continue
+            try:
+                result, error = fn(), None
+            except BaseException as exc:  # handed to the awaiting coroutine
+                result, error = None, exc
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting
+                loop.call_soon_threadsafe(_deliver, future, result, error)
+            del job, loop, future, fn, result, error  # hold nothing between jobs
+
+    def shutdown(self) -> None:
+        """Let the threads finish the calls already queued, then stop and join them."""
+        for _ in self._threads:
+            self._jobs.put(_STOP)
+        for thread in self._threads:
+            thread.join()
 
 
 class SqliteDatabase:
@@ -37,8 +103,8 @@ class SqliteDatabase:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
-        self._writer: ThreadPoolExecutor | None = None
-        self._reader: ThreadPoolExecutor | None = None
+        self._writer: Lane | None = None
+        self._reader: Lane | None = None
 
     def _connection(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -56,10 +122,8 @@ class SqliteDatabase:
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = ThreadPoolExecutor(1, thread_name_prefix=f"sqlite-w-{self.path.stem}")
-        self._reader = ThreadPoolExecutor(
-            self._readers, thread_name_prefix=f"sqlite-r-{self.path.stem}"
-        )
+        self._writer = Lane(1, f"sqlite-w-{self.path.stem}")
+        self._reader = Lane(self._readers, f"sqlite-r-{self.path.stem}")
         # executescript manages its own transaction, so it runs outside write()
         await self._run(self._writer, lambda: self._connection().executescript(self._schema))
         if self._migrate is not None:
@@ -85,15 +149,15 @@ class SqliteDatabase:
         """Run ``work`` on a reader thread (its own snapshot per statement)."""
         return await self._run(self._reader, lambda: work(self._connection()))
 
-    async def _run(self, pool: ThreadPoolExecutor | None, fn: Callable[[], T]) -> T:
-        if pool is None:
+    async def _run(self, lane: Lane | None, fn: Callable[[], T]) -> T:
+        if lane is None:
             raise RuntimeError(f"database {self.path} is not open")
-        return await asyncio.get_running_loop().run_in_executor(pool, fn)
+        return await lane.run(fn)
 
     async def close(self) -> None:
-        for pool in (self._writer, self._reader):
-            if pool is not None:
-                pool.shutdown(wait=True)
+        for lane in (self._writer, self._reader):
+            if lane is not None:
+                lane.shutdown()
         self._writer = self._reader = None
         with self._connections_lock:
             for conn in self._connections:
