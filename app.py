@@ -479,7 +479,7 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
     """uvloop's event loop where it is installed (Linux and macOS), else asyncio's.
 
     uvloop runs the same asyncio code with its loop, sockets and callbacks in C:
-    about a tenth more home pages per core here (BENCHMARKS.md).
+    about a quarter more home pages per core here (BENCHMARKS.md, "What changed").
     """
     try:
         import uvloop  # optional: not installed on every platform

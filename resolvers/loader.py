@@ -94,7 +94,7 @@ class Loader(Generic[K, V]):
 
     def value_or_load(self, key: K) -> V | asyncio.Future[V]:
         """The value itself when already known, else ``load(key)``."""
-        value = self._values.get(key, MISSING)
+        value = self.peek(key)
         return self.load(key) if value is MISSING else value  # type: ignore[return-value]
 
     async def prefetch(self, keys: Iterable[K]) -> None:

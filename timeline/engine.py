@@ -266,7 +266,8 @@ class TimelineEngine:
     async def _fill_recent(self, author_id: int) -> None:
         """Make a celebrity's recent list present, from the tweet store.
 
-        ``recent_store`` merges: an id a concurrent post added meanwhile stays. An id
+        Called by the fan-out of a celebrity's post when the list is absent, and by a
+        first page that found it lost. ``recent_store`` merges: an id a concurrent post added meanwhile stays. An id
         deleted meanwhile may come back into the list, where reads drop it (every
         candidate is hydrated, and a deleted tweet is not found).
         """
@@ -464,8 +465,7 @@ class TimelineEngine:
             # Readers merge the recent list: no fan-out, whatever the follower count.
             if was_celebrity and await self.cache.recent_add(author, tweet.id, config.recent_cap):
                 return delivered
-            newest = await self.tweets.tweets_by_authors([author], config.recent_cap)
-            await self.cache.recent_store(author, [t.id for t in newest], config.recent_cap)
+            await self._fill_recent(author)
             return delivered
         batches = await self._followers_batches(author)
         for batch in batches:
