@@ -267,9 +267,10 @@ class TimelineEngine:
         """Make a celebrity's recent list present, from the tweet store.
 
         Called by the fan-out of a celebrity's post when the list is absent, and by a
-        first page that found it lost. ``recent_store`` merges: an id a concurrent post added meanwhile stays. An id
-        deleted meanwhile may come back into the list, where reads drop it (every
-        candidate is hydrated, and a deleted tweet is not found).
+        first page that found it lost. ``recent_store`` merges: an id a concurrent
+        post added meanwhile stays. An id deleted meanwhile may come back into the
+        list, where reads drop it (every candidate is hydrated, and a deleted tweet
+        is not found).
         """
         cap = self.config.recent_cap
         newest = await self.tweets.tweets_by_authors([author_id], cap)
