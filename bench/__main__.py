@@ -16,10 +16,10 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from app import open_stores
 from bench import scenarios, seed, wrk
 from bench.production import production_stores
-from core.settings import load_settings
+from bootstrap.settings import load_settings
+from bootstrap.stores import open_stores
 
 SECTIONS = ("a", "b", "c", "d", "e", "f")
 QUICK_SECTIONS = ("a", "b", "e")

@@ -31,9 +31,11 @@ from typing import Any
 
 from prometheus_client import REGISTRY
 
-from app import GC_THRESHOLDS, make_services, new_event_loop, open_stores, running_workers
+from app import GC_THRESHOLDS, new_event_loop
 from bench.seed import Manifest
-from core.settings import load_settings
+from bootstrap.services import make_services, running_workers
+from bootstrap.settings import load_settings
+from bootstrap.stores import open_stores
 
 PAGE = 20
 FANOUT_TIMEOUT_SECONDS = 60.0
@@ -72,7 +74,7 @@ async def measure(data_dir: Path, pools: Sequence[str], seconds: float) -> dict[
             gc.collect()  # the app server's collector settings (app.settle_heap)
             gc.freeze()
             gc.set_threshold(*GC_THRESHOLDS)
-            home = services.timelines.home
+            home = services.home.read
             for pool in pools:
                 readers = manifest.readers[pool]
                 for reader in readers:  # fills their cached timelines

@@ -19,18 +19,13 @@ from datetime import UTC, datetime
 import orjson
 from aiohttp import web
 
-from app import (
-    build_parser,
-    make_services,
-    new_event_loop,
-    open_stores,
-    running_workers,
-    settle_heap,
-)
+from app import build_parser, new_event_loop, settle_heap
+from bootstrap.services import make_services, running_workers
+from bootstrap.settings import load_settings
+from bootstrap.stores import open_stores
 from core.security import InvalidToken
-from core.services import Services
-from core.settings import load_settings
 from resolvers.pagination import encode_cursor
+from services.container import Services
 
 SERVICES = web.AppKey("services", Services)
 PAGE = 20
@@ -55,7 +50,7 @@ async def home(request: web.Request) -> web.Response:
     if viewer is None:
         return web.json_response({"error": "unauthenticated"}, status=401)
     await request.read()
-    rows = await services.timelines.home(viewer, PAGE + 1, None)
+    rows = await services.home.read(viewer, PAGE + 1, None)
     page = rows[:PAGE]
     ids = [t.id for t in page]
     stores = services.stores

@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 
 from pymongo import ASCENDING, IndexModel
 
-from app import open_stores
 from bench import procs, seed
-from core.settings import load_settings
+from bootstrap.settings import load_settings
+from bootstrap.stores import open_stores
 from docstore.mongo import INDEXES, MongoTweetStore
 from docstore.mongo import connect as mongo_connect
 from tests.servers import RunningServer, start_mongo_standin, start_neo4j_standin

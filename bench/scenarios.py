@@ -23,12 +23,12 @@ from typing import Any
 import aiohttp
 from redis.asyncio import Redis
 
-from app import open_stores
 from bench import procs, wrk
 from bench.production import ProductionStores
 from bench.seed import READER_CLASSES, Manifest
+from bootstrap.settings import load_settings
+from bootstrap.stores import open_stores
 from core.security import Tokens
-from core.settings import load_settings
 from graph.sqlite import SqliteSocialGraph
 from timeline.redis import RedisTimelineCache, member, timeline_key
 

@@ -52,12 +52,12 @@ from bson.int64 import Int64
 
 from core.ids import id_timestamp_ms, min_id_for_ms
 from core.models import NewUser, TweetRecord
-from core.services import Stores
 from docstore.mongo import MongoTweetStore, like_key
 from docstore.mongo import _doc as mongo_document
 from docstore.sqlite import SqliteTweetStore
 from graph.neo4j import Neo4jSocialGraph
 from graph.sqlite import SqliteSocialGraph
+from services.container import Stores
 
 T = TypeVar("T")
 Follow = tuple[int, int, int]  # (follower, followee, since ms)

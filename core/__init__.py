@@ -1,1 +1,2 @@
-"""Chirp's domain core: settings, ids, validation, security and services."""
+"""Chirp's core: models, snowflake ids, text rules, short-link codes, security, errors,
+metrics and the SQLite lane. It imports nothing of the project outside itself."""

@@ -48,3 +48,8 @@ def operation_label(name: str | None) -> str:
             return "other"
         _seen_operations.add(name)
     return name
+
+
+def observe_operation(name: str | None, seconds: float) -> None:
+    """Record one GraphQL operation's latency under its (bounded) name."""
+    GRAPHQL_LATENCY.labels(operation_label(name)).observe(seconds)

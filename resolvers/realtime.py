@@ -19,10 +19,10 @@ async def _hydrated(ctx: Context, ids: AsyncIterator[int]) -> AsyncIterator[Twee
 
 async def home_timeline(ctx: Context) -> AsyncIterator[TweetRecord]:
     viewer_id = await ctx.require_viewer()
-    graph = ctx.services.stores.graph
+    social = ctx.services.social
 
     async def followees() -> set[int]:
-        return set(await graph.following_ids(viewer_id))
+        return set(await social.following_ids(viewer_id))
 
     async for tweet in _hydrated(ctx, ctx.services.hub.home(viewer_id, followees)):
         yield tweet

@@ -1,16 +1,22 @@
-"""Resolvers for tweets: lookups, node, home timeline, mentions."""
+"""Resolvers for tweets: lookups, their fields, posting, deleting, likes and retweets.
+
+Mutations raise ``UserError``/``UserErrors`` for expected problems; the schema
+turns those into the payload's ``errors`` list.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
+from core.links import display_url
 from core.models import MediaRecord, TweetRecord, UserRecord
 from core.text import extract_mentions
 from resolvers.context import Context
-from resolvers.ids import query_id
-from resolvers.pagination import Page, decode_cursor, page_size
-from resolvers.users import tweet_page
+from resolvers.ids import mutation_id, query_id
+
+T = TypeVar("T")
 
 
 async def tweet(ctx: Context, raw_id: str) -> TweetRecord | None:
@@ -28,17 +34,26 @@ async def node(ctx: Context, raw_id: str) -> TweetRecord | UserRecord | MediaRec
     return found_tweet or found_user or found_media
 
 
-async def media(ctx: Context, record: TweetRecord) -> list[MediaRecord]:
-    found = await ctx.loaders.media.load_many(list(record.media_ids))
-    return [m for m in found if m is not None]
+def author(ctx: Context, record: TweetRecord, make: Callable[[UserRecord], T]) -> T | Awaitable[T]:
+    """The author as ``make``'s object: the object itself when the author is loaded (a
+    connection prefetches them), else an awaitable; one object per author per request."""
+    return ctx.loaders.users_as(make).value_or_load(record.author_id)
 
 
-async def home_timeline(ctx: Context, first: int | None, after: str | None) -> Page[TweetRecord]:
-    viewer_id = await ctx.require_viewer()
-    limit = page_size(first)
-    before = decode_cursor("t", after)
-    rows = await ctx.services.timelines.home(viewer_id, limit + 1, before[0] if before else None)
-    return tweet_page(rows, limit, ctx)
+async def url(ctx: Context, record: TweetRecord) -> str:
+    """The tweet's canonical URL, under its author's handle."""
+    user = await ctx.loaders.users.load(record.author_id)
+    handle = user.handle if user else "i"
+    return f"{ctx.services.public_url}/{handle}/status/{record.id}"
+
+
+def links(ctx: Context, record: TweetRecord) -> list[tuple[str, str, str]]:
+    """(short URL, expanded URL, display URL) of each link, in order of appearance."""
+    service = ctx.services.links
+    return [
+        (service.short_url(code) if service else expanded, expanded, display_url(expanded))
+        for code, expanded in record.links
+    ]
 
 
 async def mentions(ctx: Context, record: TweetRecord) -> list[UserRecord]:
@@ -65,3 +80,63 @@ def viewer_has_retweeted(ctx: Context, tweet_id: int) -> bool | Awaitable[bool]:
 async def related(ctx: Context, tweet_id: int | None) -> TweetRecord | None:
     """A tweet this one points at (its original, the one it replies to...), if it still exists."""
     return None if tweet_id is None else await ctx.loaders.tweets.load(tweet_id)
+
+
+def tweets_count(ctx: Context, user_id: int) -> Awaitable[int]:
+    return ctx.loaders.tweets_count.load(user_id)
+
+
+# ---------------------------------------------------------------------- mutations
+
+
+async def create_tweet(ctx: Context, text: str, raw_media_ids: Sequence[str] = ()) -> TweetRecord:
+    viewer_id = await ctx.require_viewer()
+    media_ids = [mutation_id(raw, "mediaIds") for raw in raw_media_ids]
+    return await ctx.services.tweets.create(viewer_id, text, ctx.idempotency_key, media_ids)
+
+
+async def delete_tweet(ctx: Context, raw_id: str) -> int:
+    viewer_id = await ctx.require_viewer()
+    deleted = await ctx.services.tweets.delete(viewer_id, mutation_id(raw_id, "id"))
+    return deleted.id
+
+
+async def _fresh_tweet(ctx: Context, tweet_id: int) -> TweetRecord:
+    """The tweet as stored now (exact counters), bypassing this request's cache."""
+    found = await ctx.services.tweets.current(tweet_id)
+    ctx.loaders.tweets.prime(tweet_id, found, force=True)
+    return found
+
+
+async def like_tweet(ctx: Context, raw_tweet_id: str) -> TweetRecord:
+    viewer_id = await ctx.require_viewer()
+    tweet_id = mutation_id(raw_tweet_id, "tweetId")
+    await ctx.services.tweets.like(viewer_id, tweet_id)
+    ctx.loaders.viewer_liked.prime(tweet_id, True, force=True)
+    return await _fresh_tweet(ctx, tweet_id)
+
+
+async def unlike_tweet(ctx: Context, raw_tweet_id: str) -> TweetRecord:
+    viewer_id = await ctx.require_viewer()
+    tweet_id = mutation_id(raw_tweet_id, "tweetId")
+    await ctx.services.tweets.unlike(viewer_id, tweet_id)
+    ctx.loaders.viewer_liked.prime(tweet_id, False, force=True)
+    return await _fresh_tweet(ctx, tweet_id)
+
+
+async def retweet(ctx: Context, raw_tweet_id: str) -> TweetRecord:
+    viewer_id = await ctx.require_viewer()
+    tweet_id = mutation_id(raw_tweet_id, "tweetId")
+    made = await ctx.services.tweets.retweet(viewer_id, tweet_id)
+    if made.retweet_of_id is not None:
+        ctx.loaders.viewer_retweeted.prime(made.retweet_of_id, True, force=True)
+        await _fresh_tweet(ctx, made.retweet_of_id)  # the original, with its new count
+    return made
+
+
+async def undo_retweet(ctx: Context, raw_tweet_id: str) -> TweetRecord:
+    viewer_id = await ctx.require_viewer()
+    tweet_id = mutation_id(raw_tweet_id, "tweetId")
+    original = await ctx.services.tweets.undo_retweet(viewer_id, tweet_id)
+    ctx.loaders.viewer_retweeted.prime(original.id, False, force=True)
+    return await _fresh_tweet(ctx, original.id)

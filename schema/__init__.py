@@ -9,11 +9,13 @@ from graphql import ASTValidationRule
 from strawberry.extensions.max_aliases import create_validator as alias_limit_rule
 from strawberry.schema.config import StrawberryConfig
 
-from schema.errors import ChirpSchema
-from schema.limits import NoEmptySelections, depth_limit_rule
+from core import metrics
+from core.errors import ApiError, ServiceUnavailable, UserError
+from schema.execution.limits import NoEmptySelections, depth_limit_rule
+from schema.execution.pipeline import RequestPipeline
+from schema.execution.plan import executor_class
+from schema.execution.schema import ChirpSchema
 from schema.mutation import Mutation
-from schema.pipeline import RequestPipeline
-from schema.plan import executor_class
 from schema.query import Query
 from schema.subscription import Subscription
 from schema.types import Media, Tweet, User
@@ -40,19 +42,24 @@ def build_schema(
 
     ``unavailable_errors``: exceptions meaning a backend is unreachable; they
     reach the client as SERVICE_UNAVAILABLE. ``plans``: run queries from
-    compiled execution plans (schema/plan.py), and queries validated before
-    through the short path (schema/pipeline.py); off, every operation runs on
-    graphql-core's reference executor through strawberry's full path.
+    compiled execution plans (schema/execution/plan.py), and queries validated
+    before through the short path (schema/execution/pipeline.py); off, every
+    operation runs on graphql-core's reference executor through strawberry's
+    full path.
     """
     config = StrawberryConfig(auto_camel_case=True)
+    latency = metrics.observe_operation
     return ChirpSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         types=[User, Tweet, Media],
-        extensions=[lambda: RequestPipeline(LIMIT_RULES, MAX_TOKENS)],
+        extensions=[lambda: RequestPipeline(LIMIT_RULES, MAX_TOKENS, latency)],
         config=config,
+        expected_errors=(ApiError, UserError),
         unavailable_errors=unavailable_errors,
+        unavailable=ServiceUnavailable(),
+        on_latency=latency,
         execution_context_class=executor_class(config.info_class) if plans else None,
         short_path=plans,
     )

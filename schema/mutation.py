@@ -9,7 +9,10 @@ from typing import TypeVar
 import strawberry
 
 from core.errors import UserError, UserErrors
-from resolvers import mutations
+from resolvers import accounts as account_resolvers
+from resolvers import media as media_resolvers
+from resolvers import social as social_resolvers
+from resolvers import tweets as tweet_resolvers
 from schema.types import Info, Media, Tweet, User, UserErrorType, media_of
 
 T = TypeVar("T")
@@ -122,7 +125,7 @@ class Mutation:
     @strawberry.mutation
     async def sign_up(self, info: Info, input: SignUpInput) -> AuthPayload:
         result, errors = await attempt(
-            mutations.sign_up(
+            account_resolvers.sign_up(
                 info.context, input.handle, input.password, input.display_name, input.bio
             )
         )
@@ -130,26 +133,30 @@ class Mutation:
 
     @strawberry.mutation
     async def log_in(self, info: Info, input: LogInInput) -> AuthPayload:
-        result, errors = await attempt(mutations.log_in(info.context, input.handle, input.password))
+        result, errors = await attempt(
+            account_resolvers.log_in(info.context, input.handle, input.password)
+        )
         return _auth_payload(result, errors)
 
     @strawberry.mutation(description="(auth) Returns the viewer.")
     async def update_profile(
         self, info: Info, display_name: str | None = None, bio: str | None = None
     ) -> UserPayload:
-        user, errors = await attempt(mutations.update_profile(info.context, display_name, bio))
+        user, errors = await attempt(
+            account_resolvers.update_profile(info.context, display_name, bio)
+        )
         return UserPayload(user=User.of(user) if user else None, errors=errors)
 
     @strawberry.mutation(
         description="(auth) Returns the followed user. Idempotent: following twice is not an error."
     )
     async def follow_user(self, info: Info, user_id: strawberry.ID) -> UserPayload:
-        user, errors = await attempt(mutations.follow_user(info.context, user_id))
+        user, errors = await attempt(social_resolvers.follow_user(info.context, user_id))
         return UserPayload(user=User.of(user) if user else None, errors=errors)
 
     @strawberry.mutation(description="(auth) Returns the unfollowed user. Idempotent.")
     async def unfollow_user(self, info: Info, user_id: strawberry.ID) -> UserPayload:
-        user, errors = await attempt(mutations.unfollow_user(info.context, user_id))
+        user, errors = await attempt(social_resolvers.unfollow_user(info.context, user_id))
         return UserPayload(user=User.of(user) if user else None, errors=errors)
 
     @strawberry.mutation(
@@ -158,7 +165,7 @@ class Mutation:
     )
     async def create_tweet(self, info: Info, input: CreateTweetInput) -> TweetPayload:
         tweet, errors = await attempt(
-            mutations.create_tweet(info.context, input.text, input.media_ids or [])
+            tweet_resolvers.create_tweet(info.context, input.text, input.media_ids or [])
         )
         return TweetPayload(tweet=Tweet.of(tweet) if tweet else None, errors=errors)
 
@@ -166,19 +173,19 @@ class Mutation:
         description="(auth) Only the author may delete; the tweet leaves every timeline."
     )
     async def delete_tweet(self, info: Info, id: strawberry.ID) -> DeletePayload:
-        deleted, errors = await attempt(mutations.delete_tweet(info.context, id))
+        deleted, errors = await attempt(tweet_resolvers.delete_tweet(info.context, id))
         return DeletePayload(
             deleted_id=strawberry.ID(str(deleted)) if deleted else None, errors=errors
         )
 
     @strawberry.mutation(description="(auth) Returns the liked tweet. Idempotent.")
     async def like_tweet(self, info: Info, tweet_id: strawberry.ID) -> TweetPayload:
-        tweet, errors = await attempt(mutations.like_tweet(info.context, tweet_id))
+        tweet, errors = await attempt(tweet_resolvers.like_tweet(info.context, tweet_id))
         return TweetPayload(tweet=Tweet.of(tweet) if tweet else None, errors=errors)
 
     @strawberry.mutation(description="(auth) Returns the tweet. Idempotent.")
     async def unlike_tweet(self, info: Info, tweet_id: strawberry.ID) -> TweetPayload:
-        tweet, errors = await attempt(mutations.unlike_tweet(info.context, tweet_id))
+        tweet, errors = await attempt(tweet_resolvers.unlike_tweet(info.context, tweet_id))
         return TweetPayload(tweet=Tweet.of(tweet) if tweet else None, errors=errors)
 
     @strawberry.mutation(
@@ -186,14 +193,14 @@ class Mutation:
         "returns the same one)."
     )
     async def retweet(self, info: Info, tweet_id: strawberry.ID) -> TweetPayload:
-        tweet, errors = await attempt(mutations.retweet(info.context, tweet_id))
+        tweet, errors = await attempt(tweet_resolvers.retweet(info.context, tweet_id))
         return TweetPayload(tweet=Tweet.of(tweet) if tweet else None, errors=errors)
 
     @strawberry.mutation(
         description="(auth) Takes the original's id; returns the original. Idempotent."
     )
     async def undo_retweet(self, info: Info, tweet_id: strawberry.ID) -> TweetPayload:
-        tweet, errors = await attempt(mutations.undo_retweet(info.context, tweet_id))
+        tweet, errors = await attempt(tweet_resolvers.undo_retweet(info.context, tweet_id))
         return TweetPayload(tweet=Tweet.of(tweet) if tweet else None, errors=errors)
 
     @strawberry.mutation(
@@ -203,7 +210,7 @@ class Mutation:
         self, info: Info, input: CreateMediaUploadInput
     ) -> MediaUploadPayload:
         made, errors = await attempt(
-            mutations.create_media_upload(info.context, input.content_type, input.size_bytes)
+            media_resolvers.create_media_upload(info.context, input.content_type, input.size_bytes)
         )
         if made is None:
             return MediaUploadPayload(upload=None, errors=errors)
@@ -221,5 +228,7 @@ class Mutation:
         "marks the media ready."
     )
     async def complete_media_upload(self, info: Info, media_id: strawberry.ID) -> MediaPayload:
-        record, errors = await attempt(mutations.complete_media_upload(info.context, media_id))
+        record, errors = await attempt(
+            media_resolvers.complete_media_upload(info.context, media_id)
+        )
         return MediaPayload(media=media_of(info, record) if record else None, errors=errors)

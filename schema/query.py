@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import strawberry
 
+from resolvers import accounts as account_resolvers
+from resolvers import timelines as timeline_resolvers
 from resolvers import tweets as tweet_resolvers
-from resolvers import users as user_resolvers
-from schema.types import Info, Node, Tweet, TweetConnection, User, node_of
+from schema.types import Info, Node, Tweet, TweetConnection, User, node_fields, node_of
 
 
 @strawberry.type
@@ -19,12 +20,12 @@ class Query:
 
     @strawberry.field(description="(auth) The signed-in user.")
     async def me(self, info: Info) -> User | None:
-        user = await user_resolvers.me(info.context)
+        user = await account_resolvers.me(info.context)
         return User.of(user) if user else None
 
     @strawberry.field(description="A user by handle (case-insensitive, '@' optional).")
     async def user(self, info: Info, handle: str) -> User | None:
-        user = await user_resolvers.user_by_handle(info.context, handle)
+        user = await account_resolvers.user_by_handle(info.context, handle)
         return User.of(user) if user else None
 
     @strawberry.field
@@ -39,5 +40,5 @@ class Query:
     async def home_timeline(
         self, info: Info, first: int | None = 20, after: str | None = None
     ) -> TweetConnection:
-        page = await tweet_resolvers.home_timeline(info.context, first, after)
-        return await TweetConnection.load(info, page)
+        page = await timeline_resolvers.home_timeline(info.context, first, after, node_fields(info))
+        return TweetConnection.of(page)

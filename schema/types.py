@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from enum import Enum
 from typing import TypeAlias
@@ -10,16 +9,21 @@ from typing import TypeAlias
 import strawberry
 
 from core.errors import UserError
-from core.links import display_url
 from core.models import MediaRecord, TweetRecord, UserRecord
+from resolvers import media as media_resolvers
+from resolvers import social as social_resolvers
+from resolvers import timelines as timeline_resolvers
 from resolvers import tweets as tweet_resolvers
-from resolvers import users as user_resolvers
-from resolvers.context import Context, Loaders
-from resolvers.loader import Loader
+from resolvers.context import Context
 from resolvers.pagination import Page
-from schema.lookahead import selected_below
+from schema.execution.lookahead import selected_below
 
 Info: TypeAlias = strawberry.Info[Context, None]
+
+
+def node_fields(info: Info) -> frozenset[str]:
+    """The fields a connection's nodes select (``edges { node { ... } }``): what to prefetch."""
+    return selected_below(info, ("edges", "node"))
 
 
 def _datetime(ms: int) -> datetime:
@@ -75,36 +79,36 @@ class User(Node):
 
     @strawberry.field
     async def followers_count(self, info: Info) -> int:
-        return await info.context.loaders.followers_count.load(self.user_id)
+        return await social_resolvers.followers_count(info.context, self.user_id)
 
     @strawberry.field
     async def following_count(self, info: Info) -> int:
-        return await info.context.loaders.following_count.load(self.user_id)
+        return await social_resolvers.following_count(info.context, self.user_id)
 
     @strawberry.field
     async def tweets_count(self, info: Info) -> int:
-        return await info.context.loaders.tweets_count.load(self.user_id)
+        return await tweet_resolvers.tweets_count(info.context, self.user_id)
 
     @strawberry.field(description="False for anonymous viewers.")
     async def viewer_follows(self, info: Info) -> bool:
-        return await user_resolvers.viewer_follows(info.context, self.user_id)
+        return await social_resolvers.viewer_follows(info.context, self.user_id)
 
     @strawberry.field
     async def follows_viewer(self, info: Info) -> bool:
-        return await user_resolvers.follows_viewer(info.context, self.user_id)
+        return await social_resolvers.follows_viewer(info.context, self.user_id)
 
     @strawberry.field(description="Who follows this user, most recent first.")
     async def followers(
         self, info: Info, first: int | None = 20, after: str | None = None
     ) -> UserConnection:
-        page = await user_resolvers.followers(info.context, self.user_id, first, after)
+        page = await social_resolvers.followers(info.context, self.user_id, first, after)
         return UserConnection.of(page)
 
     @strawberry.field(description="Whom this user follows, most recent first.")
     async def following(
         self, info: Info, first: int | None = 20, after: str | None = None
     ) -> UserConnection:
-        page = await user_resolvers.following(info.context, self.user_id, first, after)
+        page = await social_resolvers.following(info.context, self.user_id, first, after)
         return UserConnection.of(page)
 
     @strawberry.field(
@@ -118,17 +122,19 @@ class User(Node):
         after: str | None = None,
         include_replies: bool | None = False,
     ) -> TweetConnection:
-        page = await user_resolvers.tweets(
-            info.context, self.user_id, first, after, bool(include_replies)
+        page = await timeline_resolvers.user_tweets(
+            info.context, self.user_id, first, after, bool(include_replies), node_fields(info)
         )
-        return await TweetConnection.load(info, page)
+        return TweetConnection.of(page)
 
     @strawberry.field(description="Tweets this user liked, most recently liked first.")
     async def likes(
         self, info: Info, first: int | None = 20, after: str | None = None
     ) -> TweetConnection:
-        page = await user_resolvers.likes(info.context, self.user_id, first, after)
-        return await TweetConnection.load(info, page)
+        page = await timeline_resolvers.likes(
+            info.context, self.user_id, first, after, node_fields(info)
+        )
+        return TweetConnection.of(page)
 
 
 @strawberry.type
@@ -192,8 +198,7 @@ class Link:
 
 
 def media_of(info: Info, record: MediaRecord) -> Media:
-    service = info.context.services.media
-    return Media.of(record, service.url(record) if service else "")
+    return Media.of(record, media_resolvers.url(info.context, record))
 
 
 @strawberry.type
@@ -226,15 +231,13 @@ class Tweet(Node):
 
     @strawberry.field
     def author(self, info: Info) -> User:
-        # A loader future, not a coroutine: the async path costs more than the
-        # lookup itself on a page of tweets.
-        return info.context.loaders.named("authors", _authors).value_or_load(self.record.author_id)  # type: ignore[return-value]
+        # The User itself once loaded (a connection prefetches authors), else an
+        # awaitable: no coroutine per tweet on a page.
+        return tweet_resolvers.author(info.context, self.record, User.of)  # type: ignore[return-value]
 
     @strawberry.field(description="Canonical URL of this tweet.")
     async def url(self, info: Info) -> str:
-        user = await info.context.loaders.users.load(self.record.author_id)
-        handle = user.handle if user else "i"
-        return f"{info.context.services.public_url}/{handle}/status/{self.record.id}"
+        return await tweet_resolvers.url(info.context, self.record)
 
     @strawberry.field(description="Users mentioned with @handle that exist.")
     async def mentions(self, info: Info) -> list[User]:
@@ -247,18 +250,15 @@ class Tweet(Node):
 
     @strawberry.field
     async def media(self, info: Info) -> list[Media]:
-        return [media_of(info, m) for m in await tweet_resolvers.media(info.context, self.record)]
+        return [
+            media_of(info, m) for m in await media_resolvers.of_tweet(info.context, self.record)
+        ]
 
     @strawberry.field
     def links(self, info: Info) -> list[Link]:
-        links = info.context.services.links
         return [
-            Link(
-                short_url=links.short_url(code) if links else url,
-                expanded_url=url,
-                display_url=display_url(url),
-            )
-            for code, url in self.record.links
+            Link(short_url=short, expanded_url=expanded, display_url=shown)
+            for short, expanded, shown in tweet_resolvers.links(info.context, self.record)
         ]
 
     @strawberry.field
@@ -271,21 +271,6 @@ class Tweet(Node):
     async def retweet_of(self, info: Info) -> Tweet | None:
         original = await tweet_resolvers.related(info.context, self.record.retweet_of_id)
         return Tweet.of(original) if original else None
-
-
-def _authors(loaders: Loaders) -> Loader[int, User]:
-    """Authors as User objects, one batch per page; the records also fill ``users``."""
-    graph, users = loaders.graph, loaders.users  # not ``loaders``: see Loaders.named
-
-    async def fetch(ids: list[int]) -> list[User | BaseException]:
-        found = await graph.get_users(ids)
-        users.prime_many(found.items())
-        # an author is never deleted: a missing one is a broken store, this field's error
-        return [
-            User.of(found[i]) if i in found else LookupError(f"author {i} missing") for i in ids
-        ]
-
-    return Loader(fetch)
 
 
 @strawberry.type
@@ -305,39 +290,6 @@ class TweetConnection:
             edges=[TweetEdge(cursor=cursor, node=Tweet.of(t)) for cursor, t in page.items],
             page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor),
         )
-
-    @classmethod
-    async def load(cls, info: Info, page: Page[TweetRecord]) -> TweetConnection:
-        """The connection, with what its nodes select of authors and viewer flags prefetched.
-
-        One batch per kind, all at once, before the nodes resolve: their fields then
-        answer from loaded values instead of each awaiting a loader future.
-        """
-        if page.items:
-            await prefetch_tweet_fields(
-                info.context, [t for _, t in page.items], selected_below(info, ("edges", "node"))
-            )
-        return cls.of(page)
-
-
-async def prefetch_tweet_fields(
-    context: Context, records: list[TweetRecord], fields: frozenset[str]
-) -> None:
-    """Load, one batch per kind, what ``fields`` of these tweets will ask for."""
-    loaders = context.loaders
-    batches = []
-    if "author" in fields:
-        batches.append(loaders.named("authors", _authors).prefetch(t.author_id for t in records))
-    if context.viewer_id is not None:
-        ids = [t.id for t in records]
-        if "viewerHasLiked" in fields:
-            batches.append(loaders.viewer_liked.prefetch(ids))
-        if "viewerHasRetweeted" in fields:
-            batches.append(loaders.viewer_retweeted.prefetch(ids))
-    if len(batches) == 1:
-        await batches[0]
-    elif batches:
-        await asyncio.gather(*batches)
 
 
 def node_of(info: Info, record: TweetRecord | UserRecord | MediaRecord | None) -> Node | None:

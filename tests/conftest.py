@@ -11,9 +11,10 @@ import pytest
 from aiohttp.test_utils import TestClient
 from argon2 import PasswordHasher
 
-from app import SERVICES_KEY, Overrides, create_app
+from app import SERVICES_KEY, create_app
+from bootstrap.services import Overrides
+from bootstrap.settings import Settings
 from core.security import Passwords
-from core.settings import Settings
 
 pytest_plugins = ["tests.backends"]
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from app import open_stores
 from bench import engine, scenarios, seed, wrk
-from core.settings import load_settings
+from bootstrap.settings import load_settings
+from bootstrap.stores import open_stores
 
 WRK_OUTPUT = """Running 10s test @ http://127.0.0.1:4000
   1 threads and 20 connections

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from core.settings import OPTIONS
+from bootstrap.settings import OPTIONS
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
 

@@ -17,7 +17,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from core.settings import OPTIONS
+from bootstrap.settings import OPTIONS
 from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent

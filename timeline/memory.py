@@ -1,13 +1,20 @@
-"""The embedded timeline cache: in-process, bounded by caps, time-to-live and an LRU."""
+"""The embedded timeline adapters: in-process, for one process on the embedded default.
+
+``MemoryTimelineCache`` is bounded by caps, a time-to-live and an LRU;
+``MemoryFanoutQueue`` has the same at-least-once semantics as the Redis
+stream; ``MemoryEventBus`` hands each event to this process's listeners.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import bisect
+import itertools
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections import OrderedDict, deque
+from collections.abc import AsyncIterator, Callable, Sequence
 
-from timeline.port import Window
+from timeline.port import Delivery, Event, Job, Window
 
 
 class _Lists:
@@ -149,3 +156,87 @@ class MemoryTimelineCache:
 
     async def recent_remove(self, author_id: int, tweet_ids: Sequence[int]) -> None:
         self._recent.remove(author_id, tweet_ids)
+
+
+class MemoryFanoutQueue:
+    """In-process queue with the same at-least-once semantics as the Redis one."""
+
+    def __init__(self) -> None:
+        self._ready: deque[Delivery] = deque()
+        self._pending: dict[str, tuple[Delivery, str, float]] = {}
+        self._ids = itertools.count(1)
+        self._arrived = asyncio.Condition()
+
+    async def open(self) -> None:
+        """Nothing to connect to."""
+
+    async def ping(self) -> None:
+        """Always answers."""
+
+    async def close(self) -> None:
+        self._ready.clear()
+        self._pending.clear()
+
+    async def enqueue(self, job: Job) -> None:
+        async with self._arrived:
+            self._ready.append(Delivery(str(next(self._ids)), job))
+            self._arrived.notify_all()
+
+    async def take(self, consumer: str, count: int, block_ms: int) -> list[Delivery]:
+        async with self._arrived:
+            if not self._ready and block_ms > 0:
+                try:
+                    await asyncio.wait_for(
+                        self._arrived.wait_for(lambda: bool(self._ready)), block_ms / 1000
+                    )
+                except TimeoutError:
+                    return []
+            taken: list[Delivery] = []
+            now = time.monotonic()
+            while self._ready and len(taken) < count:
+                delivery = self._ready.popleft()
+                self._pending[delivery.id] = (delivery, consumer, now)
+                taken.append(delivery)
+            return taken
+
+    async def ack(self, delivery_ids: Sequence[str]) -> None:
+        for delivery_id in delivery_ids:
+            self._pending.pop(delivery_id, None)
+
+    async def claim_stale(self, consumer: str, min_idle_ms: int, count: int) -> list[Delivery]:
+        now = time.monotonic()
+        claimed: list[Delivery] = []
+        for delivery_id, (delivery, _, since) in list(self._pending.items()):
+            if len(claimed) >= count:
+                break
+            if (now - since) * 1000 >= min_idle_ms:
+                self._pending[delivery_id] = (delivery, consumer, now)
+                claimed.append(delivery)
+        return claimed
+
+    async def depth(self) -> int:
+        return len(self._ready) + len(self._pending)
+
+
+class MemoryEventBus:
+    def __init__(self) -> None:
+        self._listeners: set[asyncio.Queue[Event]] = set()
+
+    async def open(self) -> None:
+        """Nothing to connect to."""
+
+    async def publish(self, event: Event) -> None:
+        for queue in self._listeners:
+            queue.put_nowait(event)
+
+    async def listen(self) -> AsyncIterator[Event]:
+        queue: asyncio.Queue[Event] = asyncio.Queue()
+        self._listeners.add(queue)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            self._listeners.discard(queue)
+
+    async def close(self) -> None:
+        self._listeners.clear()

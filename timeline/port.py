@@ -1,24 +1,35 @@
-"""The timeline cache port: per-user home timelines and per-author recent tweets.
+"""The timeline engine's ports: the timeline cache, the fan-out queue, the event bus.
 
-A home timeline is a list of tweet ids, newest first, capped. It is either
-present (complete for its newest ``cap`` entries) or absent, in which case the
-reader rebuilds it from the stores. Pushes go only into present timelines, so
-an absent one is never mistaken for a complete one. Reading a timeline keeps
-it alive for the adapter's time-to-live (CHIRP_ACTIVE_DAYS): the timelines of
-users who stopped reading expire, and fan-out skips them.
+**Timeline cache.** A home timeline is a list of tweet ids, newest first,
+capped. It is either present (complete for its newest ``cap`` entries) or
+absent, in which case the reader rebuilds it from the stores. Pushes go only
+into present timelines, so an absent one is never mistaken for a complete one.
+Reading a timeline keeps it alive for the adapter's time-to-live
+(CHIRP_ACTIVE_DAYS): the timelines of users who stopped reading expire, and
+fan-out skips them. A recent list holds a celebrity author's newest tweet ids;
+readers merge it into their timelines instead of receiving those tweets by
+fan-out. No operation spans two users' keys in one command, so a Redis Cluster
+adapter keeps one key per list.
 
-A recent list holds a celebrity author's newest tweet ids; readers merge it
-into their timelines instead of receiving those tweets by fan-out.
+**Fan-out queue.** Jobs are delivered at least once: a job taken by a consumer
+stays pending until acknowledged; a consumer that dies leaves it pending, and
+another consumer claims it once it has been idle long enough. Applying a job
+twice must be harmless (the fan-out is idempotent).
 
-No operation spans two users' keys in one command, so a Redis Cluster adapter
-keeps one key per list.
+**Event bus.** Realtime events between processes. An event is a small dict
+(``{"tweet_id", "author_id", "hashtags"}``). Every process listens to every
+event and picks, for its own connected subscribers, the ones they asked for.
+
+Adapters: ``timeline/memory.py`` (in-process, the embedded default) and
+``timeline/redis.py`` (Redis: sorted sets, a stream with a consumer group,
+pub/sub), both run through the same contract suites in ``tests/contract/``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -86,6 +97,66 @@ class TimelineCache(Protocol):
 
     async def ping(self) -> None:
         """Raise if the cache cannot answer."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+# ------------------------------------------------------------------ fan-out queue
+
+
+@dataclass(frozen=True)
+class Job:
+    kind: str  # "post" (a tweet or retweet to fan out) or "delete"
+    tweet_id: int
+    author_id: int
+
+    def fields(self) -> dict[str, str]:
+        return {"kind": self.kind, "tweet_id": str(self.tweet_id), "author_id": str(self.author_id)}
+
+    @classmethod
+    def from_fields(cls, fields: dict[str, str]) -> Job:
+        return cls(fields["kind"], int(fields["tweet_id"]), int(fields["author_id"]))
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: str
+    job: Job
+
+
+class FanoutQueue(Protocol):
+    async def enqueue(self, job: Job) -> None: ...
+
+    async def take(self, consumer: str, count: int, block_ms: int) -> list[Delivery]:
+        """New jobs for this consumer, waiting up to ``block_ms`` for one."""
+        ...
+
+    async def ack(self, delivery_ids: Sequence[str]) -> None: ...
+
+    async def claim_stale(self, consumer: str, min_idle_ms: int, count: int) -> list[Delivery]:
+        """Jobs taken by any consumer but not acknowledged for ``min_idle_ms``: now this one's."""
+        ...
+
+    async def depth(self) -> int:
+        """Jobs not yet acknowledged (waiting or pending)."""
+        ...
+
+    async def ping(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+# ------------------------------------------------------------------ event bus
+
+Event = dict[str, Any]
+
+
+class EventBus(Protocol):
+    async def publish(self, event: Event) -> None: ...
+
+    def listen(self) -> AsyncIterator[Event]:
+        """Every event published from now on, by any process, until cancelled."""
         ...
 
     async def close(self) -> None: ...

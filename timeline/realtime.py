@@ -15,7 +15,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from core import metrics
-from timeline.events import Event, EventBus
+from timeline.port import Event, EventBus
 
 log = logging.getLogger("chirp.realtime")
 

@@ -1,33 +1,54 @@
-"""The production timeline cache: Redis through redis.asyncio.
+"""The production timeline adapters: Redis through redis.asyncio.
 
 Key names (one key per list; the ``{...}`` hash tag names the Redis Cluster slot)::
 
     chirp:tl:{<user_id>}       sorted set: the user's home timeline (expires when unread)
     chirp:recent:{<author_id>} sorted set: a celebrity author's recent tweets
+    chirp:fanout               stream: the fan-out queue (consumer group ``fanout``)
+    chirp:events               pub/sub channel: realtime events
 
-Snowflake ids need 63 bits, more than a sorted-set score (a double) holds
+**Timeline cache.** Snowflake ids need 63 bits, more than a sorted-set score (a double) holds
 exactly, so every member has score 0 and is the id zero-padded to 19 digits:
 lexicographic order is then numeric order, read with ZREVRANGEBYLEX. The
 member ``"0"`` marks a list as present even when it holds no tweet; it sorts
 before every id and is never returned. Each command or script touches one
 key, so the cache works unchanged on Redis Cluster.
+
+**Fan-out queue.** XREADGROUP hands each job to one consumer and keeps it in
+the group's pending list until XACK; XAUTOCLAIM moves jobs left pending by a
+dead consumer to a live one. The stream is trimmed to about ``max_length``
+entries; a job trimmed before it ran is not lost, since its tweet stays marked
+for fan-out and the repair pass finds it.
+
+**Event bus.** Pub/sub on one channel, so a subscriber connected to one
+instance receives tweets posted through another.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from timeline.port import Window
+from timeline.port import Delivery, Event, Job, Window
+
+log = logging.getLogger("chirp.events")  # the event bus is the only one that logs
 
 UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (RedisConnectionError, RedisTimeoutError)
 
 WIDTH = 19  # digits of the largest 63-bit id
 TIMELINE_PREFIX = "chirp:tl:"
 RECENT_PREFIX = "chirp:recent:"
+STREAM = "chirp:fanout"
+GROUP = "fanout"
+CHANNEL = "chirp:events"
 
 # KEYS[1] list; ARGV[1] upper bound; ARGV[2] limit; ARGV[3] ttl seconds (0: none).
 # nil if absent, else {oldest id held or '0', ids...}.
@@ -188,3 +209,119 @@ class RedisTimelineCache:
     async def recent_remove(self, author_id: int, tweet_ids: Sequence[int]) -> None:
         if tweet_ids:
             await self.redis.zrem(recent_key(author_id), *map(member, tweet_ids))
+
+
+# ------------------------------------------------------------------ fan-out queue
+
+
+def _deliveries(entries: Sequence[Any]) -> list[Delivery]:
+    found: list[Delivery] = []
+    for entry_id, fields in entries:
+        if fields is None:  # an entry trimmed while pending
+            continue
+        decoded = {_text(k): _text(v) for k, v in fields.items()}
+        found.append(Delivery(_text(entry_id), Job.from_fields(decoded)))
+    return found
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+class RedisFanoutQueue:
+    def __init__(self, redis: Redis, max_length: int = 1_000_000) -> None:
+        self.redis = redis
+        self.max_length = max_length
+
+    async def open(self) -> None:
+        try:
+            await self.redis.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    async def ping(self) -> None:
+        await self.redis.ping()
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+
+    async def enqueue(self, job: Job) -> None:
+        await self.redis.xadd(
+            STREAM,
+            job.fields(),  # type: ignore[arg-type]
+            maxlen=self.max_length,
+            approximate=True,
+        )
+
+    async def take(self, consumer: str, count: int, block_ms: int) -> list[Delivery]:
+        reply: Any
+        try:
+            reply = await self.redis.xreadgroup(
+                GROUP, consumer, {STREAM: ">"}, count=count, block=block_ms or None
+            )
+        except ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            await self.open()  # the stream was deleted (e.g. FLUSHDB): recreate it
+            return []
+        return [d for _, entries in reply or [] for d in _deliveries(entries)]
+
+    async def ack(self, delivery_ids: Sequence[str]) -> None:
+        if delivery_ids:
+            await self.redis.xack(STREAM, GROUP, *delivery_ids)
+
+    async def claim_stale(self, consumer: str, min_idle_ms: int, count: int) -> list[Delivery]:
+        reply = await self.redis.xautoclaim(
+            STREAM, GROUP, consumer, min_idle_time=min_idle_ms, start_id="0-0", count=count
+        )
+        return _deliveries(reply[1])
+
+    async def depth(self) -> int:
+        groups = await self.redis.xinfo_groups(STREAM)
+        for group in groups:
+            if _text(group["name"]) == GROUP:
+                return int(group.get("lag") or 0) + int(group["pending"])
+        return 0
+
+
+# ------------------------------------------------------------------ event bus
+
+
+class RedisEventBus:
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+
+    async def open(self) -> None:
+        await self.redis.ping()
+
+    async def publish(self, event: Event) -> None:
+        await self.redis.publish(CHANNEL, json.dumps(event))
+
+    async def listen(self) -> AsyncIterator[Event]:
+        delay = 0.2
+        while True:
+            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(CHANNEL)
+                delay = 0.2
+                while True:
+                    message = await pubsub.get_message(timeout=1.0)
+                    if message is not None and message["type"] == "message":
+                        yield json.loads(message["data"])
+            except (ConnectionError, OSError) as exc:
+                log.warning("events: Redis pub/sub lost (%s); reconnecting in %.1f s", exc, delay)
+            except Exception as exc:
+                if type(exc).__module__.startswith("redis"):
+                    log.warning(
+                        "events: Redis pub/sub lost (%s); reconnecting in %.1f s", exc, delay
+                    )
+                else:
+                    raise
+            finally:
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+    async def close(self) -> None:
+        await self.redis.aclose()

@@ -15,8 +15,8 @@ import os
 import socket
 from collections.abc import Awaitable
 
-from timeline.engine import TimelineEngine
-from timeline.queue import Delivery, FanoutQueue
+from timeline.fanout import FanOut
+from timeline.port import Delivery, FanoutQueue
 
 log = logging.getLogger("chirp.worker")
 
@@ -29,7 +29,7 @@ def consumer_name(worker_id: int) -> str:
 class FanoutWorker:
     def __init__(
         self,
-        engine: TimelineEngine,
+        fanout: FanOut,
         queue: FanoutQueue,
         consumer: str,
         concurrency: int = 4,
@@ -37,7 +37,7 @@ class FanoutWorker:
         repair_after_ms: int = 60_000,
         housekeeping_seconds: float = 5.0,
     ) -> None:
-        self.engine = engine
+        self.fanout = fanout
         self.queue = queue
         self.consumer = consumer
         self.concurrency = concurrency
@@ -55,7 +55,7 @@ class FanoutWorker:
 
     async def _apply(self, delivery: Delivery) -> None:
         try:
-            await self.engine.apply(delivery.job)
+            await self.fanout.apply(delivery.job)
         except Exception:
             log.exception("fan-out job %s failed; it will be retried", delivery.job)
             return
@@ -86,7 +86,7 @@ class FanoutWorker:
                 for delivery in await self.queue.claim_stale(self.consumer, self.claim_idle_ms, 50):
                     log.info("claimed fan-out job %s left by another worker", delivery.id)
                     await self._apply(delivery)
-                await self.engine.repair(self.repair_after_ms)
+                await self.fanout.repair(self.repair_after_ms)
             except Exception as exc:
                 log.warning("fan-out housekeeping failed (%s); trying again later", exc)
             await _sleep_or_stop(stop, self.housekeeping_seconds)

@@ -14,10 +14,10 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from core.services import Services
 from media.inspect import CONTENT_TYPES
 from media.local import LocalObjectStore
-from media.service import MEDIA_NAME, UploadRefused
+from services.container import Services
+from services.media import MEDIA_NAME, UploadRefused
 from web.view import error_response
 
 IMMUTABLE = "public, max-age=31536000, immutable"

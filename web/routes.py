@@ -10,7 +10,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from strawberry.schema import BaseSchema
 
-from core.services import Services
+from services.container import Services
 from web.view import ChirpGraphQLView, error_response
 
 log = logging.getLogger("chirp.http")

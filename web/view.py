@@ -23,8 +23,8 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
-from core.services import Services
 from resolvers.context import Context
+from services.container import Services
 
 HTTP_CODES = {
     400: "BAD_REQUEST",

@@ -33,12 +33,9 @@ from media.local import LocalObjectStore
 from media.minio import MinioObjectStore
 from media.port import ObjectStore
 from tests import backends
-from timeline.events import EventBus, MemoryEventBus, RedisEventBus
-from timeline.memory import MemoryTimelineCache
-from timeline.port import TimelineCache
-from timeline.queue import FanoutQueue, MemoryFanoutQueue
-from timeline.redis import RedisTimelineCache
-from timeline.redis_queue import RedisFanoutQueue
+from timeline.memory import MemoryEventBus, MemoryFanoutQueue, MemoryTimelineCache
+from timeline.port import EventBus, FanoutQueue, TimelineCache
+from timeline.redis import RedisEventBus, RedisFanoutQueue, RedisTimelineCache
 
 P = TypeVar("P")
 Factory = Callable[[pytest.FixtureRequest], AbstractAsyncContextManager[P]]

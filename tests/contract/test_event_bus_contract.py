@@ -14,7 +14,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from timeline.events import Event, EventBus
+from timeline.port import Event, EventBus
 
 WARMUP = "warm-up"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from timeline.queue import Delivery, FanoutQueue, Job
+from timeline.port import Delivery, FanoutQueue, Job
 
 MAX_ID = 2**63 - 1
 

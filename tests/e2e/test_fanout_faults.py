@@ -32,9 +32,7 @@ from tests.backends import MongoTarget, Neo4jTarget, fresh_mongo_db
 from tests.conftest import SECRET, AppFactory, GraphQLClient
 from tests.e2e.test_realtime import HOME, arrives, posted, services, subscribed, subscriber
 from tests.servers import RunningServer, free_port, start_redis
-from timeline.events import CHANNEL
-from timeline.redis import member, timeline_key
-from timeline.redis_queue import GROUP, STREAM
+from timeline.redis import CHANNEL, GROUP, STREAM, member, timeline_key
 
 ROOT = Path(__file__).resolve().parents[2]
 HOME_IDS = "{ homeTimeline(first: 50) { edges { node { id } } } }"
@@ -68,12 +66,12 @@ async def engine_homes(
 ) -> list[list[int]]:
     """Each user's home timeline read by the API's timeline engine: what the homeTimeline
     resolver reads, without the HTTP and GraphQL layers (which make 2,000 reads ~3x slower)."""
-    engine = services(gql).timelines
+    home = services(gql).home
     limit = asyncio.Semaphore(parallel)
 
     async def one(user_id: int) -> list[int]:
         async with limit:
-            return [tweet.id for tweet in await engine.home(user_id, 20, None)]
+            return [tweet.id for tweet in await home.read(user_id, 20, None)]
 
     return await asyncio.gather(*(one(user_id) for user_id in user_ids))
 

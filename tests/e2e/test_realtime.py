@@ -21,12 +21,12 @@ from pymongo import AsyncMongoClient
 from redis.asyncio import Redis
 
 from app import SERVICES_KEY
-from core.services import Services
 from graph.neo4j import connect as neo4j_connect
+from services.container import Services
 from tests.backends import MongoTarget, Neo4jTarget, fresh_mongo_db
 from tests.conftest import AppFactory, GraphQLClient
-from timeline.events import CHANNEL
 from timeline.realtime import BUFFER
+from timeline.redis import CHANNEL
 
 TRANSPORT_WS = "graphql-transport-ws"
 LEGACY_WS = "graphql-ws"

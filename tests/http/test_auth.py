@@ -27,8 +27,8 @@ import jwt
 import pytest
 from aiohttp.test_utils import TestClient
 
+from bootstrap.settings import Settings
 from core.security import Tokens
-from core.settings import Settings
 from tests.conftest import SECRET, AppFactory, GraphQLClient
 
 Json = dict[str, Any]

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from app import Overrides
-from core.services import Stores
+from bootstrap.services import Overrides
 from docstore.sqlite import SqliteTweetStore
 from graph.sqlite import SqliteSocialGraph
+from services.container import Stores
 from tests.conftest import AppFactory, GraphQLClient
 from timeline.memory import MemoryTimelineCache
 

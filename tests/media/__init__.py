@@ -23,8 +23,8 @@ import pytest
 from PIL import Image
 
 from app import SERVICES_KEY
-from core.services import Services
-from media.service import MediaService
+from services.container import Services
+from services.media import MediaService
 from tests.backends import S3Target, drop_bucket, fresh_bucket
 from tests.conftest import AppFactory, GraphQLClient
 

@@ -24,8 +24,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from app import Overrides, create_app
-from core.settings import Settings
+from app import create_app
+from bootstrap.services import Overrides
+from bootstrap.settings import Settings
 from tests.conftest import FAST_PASSWORDS, AppFactory, GraphQLClient
 from tests.media import PUBLIC_URL, MediaApp, image_bytes, media_app, mp4_bytes, sha256
 from tests.servers import free_port

@@ -20,7 +20,7 @@ import pytest
 
 from media.inspect import EXTENSIONS
 from media.local import LocalObjectStore
-from media.service import upload_key
+from services.media import upload_key
 from tests.conftest import AppFactory, GraphQLClient
 from tests.media import (
     PUBLIC_URL,

@@ -15,7 +15,7 @@ from typing import Any
 from core import metrics
 from core.ids import id_timestamp_ms
 from tests.timeline.world import SMALL, Clock, World, WorldMaker, counter_value, reads
-from timeline.engine import TimelineConfig
+from timeline.config import TimelineConfig
 from timeline.port import Window
 
 # --- where a page comes from ---------------------------------------------------------
@@ -374,14 +374,14 @@ async def test_the_repair_pass_requeues_a_tweet_whose_job_was_lost(
 
     tweets = world.services.stores.tweets
     await asyncio.sleep(0.005)
-    assert await world.engine.repair(older_than_ms=60_000) == 0  # too recent to be stuck
+    assert await world.fanout.repair(older_than_ms=60_000) == 0  # too recent to be stuck
     repaired = counter_value(metrics.FANOUT_REPAIRED)
-    assert await world.engine.repair(older_than_ms=1) == 1
+    assert await world.fanout.repair(older_than_ms=1) == 1
     assert counter_value(metrics.FANOUT_REPAIRED) - repaired == 1
     assert await world.settle() == 1
     assert await world.page(reader) == [lost.id, done.id]
     assert await tweets.pending_fanout(lost.id + 1, 10) == []
-    assert await world.engine.repair(older_than_ms=1) == 0
+    assert await world.fanout.repair(older_than_ms=1) == 0
     assert id_timestamp_ms(lost.id) >= id_timestamp_ms(done.id)
 
 
@@ -396,12 +396,12 @@ async def test_applying_the_same_job_twice_is_harmless(make_world: WorldMaker) -
     starred = await world.post(star, "celebrity")
     deliveries = await world.queue.take("twice", 10, 0)
     for delivery in deliveries:
-        await world.engine.apply(delivery.job)
+        await world.fanout.apply(delivery.job)
     before = {u: await world.cached(u) for u in (author, *readers)}
     recent = await world.recent(star)
     pushed = counter_value(metrics.FANOUT_DELIVERIES)
     for delivery in deliveries:  # the worker died before acknowledging: it runs again
-        await world.engine.apply(delivery.job)
+        await world.fanout.apply(delivery.job)
     await world.queue.ack([d.id for d in deliveries])
     assert counter_value(metrics.FANOUT_DELIVERIES) == pushed
     assert {u: await world.cached(u) for u in (author, *readers)} == before
@@ -411,8 +411,8 @@ async def test_applying_the_same_job_twice_is_harmless(make_world: WorldMaker) -
 
     await world.delete(tweet)
     (delete,) = await world.queue.take("twice", 10, 0)
-    await world.engine.apply(delete.job)
-    await world.engine.apply(delete.job)
+    await world.fanout.apply(delete.job)
+    await world.fanout.apply(delete.job)
     for reader in readers:
         assert tweet.id not in (await world.cached(reader) or [])
         await world.check(reader)

@@ -34,10 +34,8 @@ from hypothesis import strategies as st
 
 from core.errors import UserError
 from tests.timeline.world import World, naive_pages, open_world, redis_db, redis_parts
-from timeline.engine import TimelineConfig
-from timeline.events import EventBus
-from timeline.port import TimelineCache
-from timeline.queue import FanoutQueue
+from timeline.config import TimelineConfig
+from timeline.port import EventBus, FanoutQueue, TimelineCache
 
 USERS = 4
 STRATEGIES = ("hybrid", "push", "pull")
@@ -196,13 +194,13 @@ async def apply(model: Model, runs: list[Run], op: Op) -> None:
     elif kind == "redeliver":  # at-least-once: a job already applied runs again
         for run in runs:
             if run.world.applied:
-                await run.world.engine.apply(run.world.applied[arg % len(run.world.applied)])
+                await run.world.fanout.apply(run.world.applied[arg % len(run.world.applied)])
     elif kind == "lose":  # a job taken and acknowledged, never applied (a bug, a crash)
         for run in runs:
             await run.world.queue.ack([d.id for d in await run.world.queue.take("lost", 1, 0)])
     elif kind == "repair":  # the repair pass, counting every pending tweet as stuck
         for run in runs:
-            await run.world.engine.repair(older_than_ms=-60_000)
+            await run.world.fanout.repair(older_than_ms=-60_000)
     elif kind == "flush":  # the cache loses everything
         for run in runs:
             await run.world.flush_cache()
@@ -250,7 +248,7 @@ async def run_scenario(ops: list[Op], folder: Path, redis_url: str | None = None
             await apply(model, runs, op)
 
         for run in runs:  # eventually: the repair pass and every job have run
-            await run.world.engine.repair(older_than_ms=-60_000)
+            await run.world.fanout.repair(older_than_ms=-60_000)
             await run.world.settle()
         for viewer in range(USERS):
             for size in (1, 2, 4):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from timeline.events import Event, MemoryEventBus
+from timeline.memory import MemoryEventBus
+from timeline.port import Event
 from timeline.realtime import Hub
 
 ALICE, BOB = 1, 2

@@ -20,10 +20,8 @@ from core.ids import id_timestamp_ms
 from core.models import NewUser
 from tests.servers import free_port, start_redis
 from tests.timeline.world import World, counter_value, open_world, reads, redis_parts
-from timeline.engine import TimelineConfig
-from timeline.events import RedisEventBus
-from timeline.redis import RedisTimelineCache
-from timeline.redis_queue import RedisFanoutQueue
+from timeline.config import TimelineConfig
+from timeline.redis import RedisEventBus, RedisFanoutQueue, RedisTimelineCache
 from timeline.worker import FanoutWorker
 
 FOLLOWERS = 1000
@@ -66,7 +64,7 @@ async def test_a_worker_task_delivers_a_tweet_to_1000_followers_in_batches(
         await world.page(author)
 
         stop = asyncio.Event()
-        worker = FanoutWorker(world.engine, queue, "test-worker", concurrency=2)
+        worker = FanoutWorker(world.fanout, queue, "test-worker", concurrency=2)
         task = asyncio.create_task(worker.run(stop))
         deliveries = counter_value(metrics.FANOUT_DELIVERIES)
         try:

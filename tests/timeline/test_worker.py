@@ -8,8 +8,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 from tests.timeline.world import SMALL, open_world
-from timeline.memory import MemoryTimelineCache
-from timeline.queue import MemoryFanoutQueue
+from timeline.memory import MemoryFanoutQueue, MemoryTimelineCache
 from timeline.worker import FanoutWorker
 
 
@@ -42,7 +41,7 @@ async def test_a_failed_acknowledgement_leaves_the_job_for_a_retry_and_the_worke
         await world.page(reader)
         stop = asyncio.Event()
         worker = FanoutWorker(
-            world.engine, queue, "w", concurrency=1, claim_idle_ms=50, housekeeping_seconds=0.05
+            world.fanout, queue, "w", concurrency=1, claim_idle_ms=50, housekeeping_seconds=0.05
         )
         task = asyncio.create_task(worker.run(stop))
         try:

@@ -25,21 +25,20 @@ from typing import Any
 from argon2 import PasswordHasher
 from redis.asyncio import Redis
 
-from app import UNAVAILABLE_ERRORS
+from bootstrap.services import build_services
+from bootstrap.stores import UNAVAILABLE_ERRORS
 from core import metrics
 from core.ids import SnowflakeGenerator
 from core.models import TweetRecord
 from core.security import Passwords, Tokens
-from core.services import Services, Stores, build_services
 from docstore.sqlite import SqliteTweetStore
 from graph.sqlite import SqliteSocialGraph
-from timeline.engine import TimelineConfig, TimelineEngine
-from timeline.events import EventBus, MemoryEventBus, RedisEventBus
-from timeline.memory import MemoryTimelineCache
-from timeline.port import TimelineCache, Window
-from timeline.queue import FanoutQueue, Job, MemoryFanoutQueue
-from timeline.redis import RedisTimelineCache
-from timeline.redis_queue import RedisFanoutQueue
+from services.container import Services, Stores
+from timeline.config import TimelineConfig
+from timeline.fanout import FanOut
+from timeline.memory import MemoryEventBus, MemoryFanoutQueue, MemoryTimelineCache
+from timeline.port import EventBus, FanoutQueue, Job, TimelineCache, Window
+from timeline.redis import RedisEventBus, RedisFanoutQueue, RedisTimelineCache
 
 FAST_PASSWORDS = Passwords(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 SECRET = "timeline-test-signing-key-of-at-least-32-characters"
@@ -56,8 +55,8 @@ class World:
     applied: list[Job] = field(default_factory=list)  # every job applied, in order
 
     @property
-    def engine(self) -> TimelineEngine:
-        return self.services.timelines
+    def fanout(self) -> FanOut:
+        return self.services.fanout
 
     @property
     def cache(self) -> TimelineCache:
@@ -96,7 +95,7 @@ class World:
             if not deliveries:
                 break
             for delivery in deliveries:
-                await self.engine.apply(delivery.job)
+                await self.fanout.apply(delivery.job)
                 self.applied.append(delivery.job)
             await self.queue.ack([d.id for d in deliveries])
             done += len(deliveries)
@@ -113,7 +112,7 @@ class World:
             raise TypeError(f"cannot flush {self.cache!r}")
 
     async def page(self, viewer: int, size: int = 20, before: int | None = None) -> list[int]:
-        return [t.id for t in await self.engine.home(viewer, size, before)]
+        return [t.id for t in await self.services.home.read(viewer, size, before)]
 
     async def pages(self, viewer: int, size: int) -> list[list[int]]:
         """Every page of the viewer's home timeline, walked with before_id cursors.

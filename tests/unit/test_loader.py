@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from resolvers.loader import MISSING, Loader, WrongNumberOfResults
+from resolvers.dataloader import MISSING, Loader, WrongNumberOfResults
 
 
 class Source:

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 from graphql import FieldNode, FragmentDefinitionNode, OperationDefinitionNode, parse
 
-from schema.lookahead import selected_below
+from schema.execution.lookahead import selected_below
 
 CONNECTION = ("edges", "node")
 

@@ -68,17 +68,19 @@ from strawberry.types import ExecutionResult
 
 import core.links
 import resolvers.tweets
-from app import make_services, open_media, open_stores
+from bootstrap.services import make_services
+from bootstrap.settings import Settings
+from bootstrap.stores import open_media, open_stores
 from core.models import TweetRecord
-from core.services import Services
-from core.settings import Settings
-from media.service import upload_key
 from resolvers.context import Context
 from resolvers.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from schema import MAX_ALIASES, MAX_DEPTH, build_schema, pipeline
-from schema import plan as plan_module
-from schema.errors import ChirpSchema
-from schema.plan import PlannedExecutor
+from schema import MAX_ALIASES, MAX_DEPTH, build_schema
+from schema.execution import pipeline
+from schema.execution import plan as plan_module
+from schema.execution.plan import PlannedExecutor
+from schema.execution.schema import ChirpSchema
+from services.container import Services
+from services.media import upload_key
 from tests.conftest import FAST_PASSWORDS, SECRET
 
 T = TypeVar("T")
@@ -147,7 +149,7 @@ async def settle(services: Services) -> None:
     queue = services.stores.queue
     while deliveries := await queue.take("tests", 100, 0):
         for delivery in deliveries:
-            await services.timelines.apply(delivery.job)
+            await services.fanout.apply(delivery.job)
         await queue.ack([d.id for d in deliveries])
 
 
@@ -1018,7 +1020,7 @@ def test_a_synchronous_resolver_raising_is_answered_alike(
             raise ValueError(url)
         return real(url)
 
-    monkeypatch.setattr("schema.types.display_url", display_url)
+    monkeypatch.setattr("resolvers.tweets.display_url", display_url)
     doc = '{ a: user(handle: "carol") { tweets { edges { node { links { displayUrl } } } } } b: user(handle: "bob") { tweets { edges { node { links { displayUrl } } } } } }'
     body, how = env.compare(doc, env.world.users["alice"])
     assert body["data"]["a"] is None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from core.services import RecentIds
+from services.accounts import RecentIds
 
 
 def test_an_id_is_known_until_its_time_is_up() -> None:

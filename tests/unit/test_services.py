@@ -17,13 +17,14 @@ from argon2 import PasswordHasher
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bootstrap.services import build_services
 from core.errors import UserError, UserErrors
 from core.ids import SnowflakeGenerator
 from core.models import TweetRecord, UserRecord
 from core.security import Passwords, Tokens
-from core.services import Services, Stores, build_services
 from docstore.sqlite import SqliteTweetStore
 from graph.sqlite import SqliteSocialGraph
+from services.container import Services, Stores
 from timeline.memory import MemoryTimelineCache
 
 FAST_PASSWORDS = Passwords(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
@@ -369,7 +370,7 @@ async def test_20_concurrent_likes_by_one_user_count_once(services: Services) ->
 async def read_all_pages(services: Services, viewer: int, size: int) -> list[list[TweetRecord]]:
     pages: list[list[TweetRecord]] = []
     before: int | None = None
-    while page := await services.timelines.home(viewer, size, before):
+    while page := await services.home.read(viewer, size, before):
         assert len(page) <= size
         pages.append(page)
         before = page[-1].id
@@ -383,10 +384,10 @@ async def test_home_holds_the_viewer_and_followees_only_newest_first(services: S
         await services.tweets.create(author.id, f"tweet {n}")
         for n, author in enumerate([alice, bob, carol, bob, alice, carol])
     ]
-    home = await services.timelines.home(alice.id, 20, None)
+    home = await services.home.read(alice.id, 20, None)
     assert home == [t for t in reversed(posted) if t.author_id != carol.id]
 
-    assert await services.timelines.home(carol.id, 20, None) == [
+    assert await services.home.read(carol.id, 20, None) == [
         t for t in reversed(posted) if t.author_id == carol.id
     ]
 
@@ -395,9 +396,9 @@ async def test_home_drops_an_unfollowed_users_tweets(services: Services) -> None
     alice, bob = await sign_up(services, "alice"), await sign_up(services, "bob")
     await services.social.follow(alice.id, bob.id)
     theirs = await services.tweets.create(bob.id, "hi")
-    assert await services.timelines.home(alice.id, 20, None) == [theirs]
+    assert await services.home.read(alice.id, 20, None) == [theirs]
     await services.social.unfollow(alice.id, bob.id)
-    assert await services.timelines.home(alice.id, 20, None) == []
+    assert await services.home.read(alice.id, 20, None) == []
 
 
 async def test_home_pages_by_before_id_yield_every_tweet_exactly_once(
@@ -420,8 +421,8 @@ async def test_user_timeline_can_leave_out_replies(services: Services) -> None:
         id=own.id + 1, author_id=alice.id, text="re", created_at_ms=0, in_reply_to_id=own.id
     )
     await services.stores.tweets.insert_tweet(reply)
-    assert await services.timelines.user(alice.id, 10, None, include_replies=True) == [reply, own]
-    assert await services.timelines.user(alice.id, 10, None, include_replies=False) == [own]
+    assert await services.tweets.by_author(alice.id, 10, None, include_replies=True) == [reply, own]
+    assert await services.tweets.by_author(alice.id, 10, None, include_replies=False) == [own]
 
 
 # --- the home timeline against a naive model ----------------------------------------
@@ -448,7 +449,7 @@ async def run_scenario(folder: Path, ops: list[tuple[str, int, int]]) -> None:
             queue = services.stores.queue
             while deliveries := await queue.take("test", 100, 0):
                 for delivery in deliveries:
-                    await services.timelines.apply(delivery.job)
+                    await services.fanout.apply(delivery.job)
                 await queue.ack([d.id for d in deliveries])
             authors = {viewer} | {b for a, b in follows if a == viewer}
             expected = sorted((t for t, a in alive.items() if a in authors), reverse=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from core.settings import (
+from bootstrap.settings import (
     OPTIONS,
     Settings,
     SettingsError,

@@ -1,8 +1,8 @@
 """The request pipeline: one schema extension, and a short path for known queries.
 
 The extension sets the token limit, adds Chirp's validation rules, serves
-parsing and validation from caches keyed by the document, and records each
-operation's latency for /metrics. strawberry's ParserCache, ValidationCache,
+parsing and validation from caches keyed by the document, and reports each
+operation's latency (for /metrics) to a callback. strawberry's ParserCache, ValidationCache,
 AddValidationRules and MaxTokensLimiter do the same as four extensions; each
 extension costs hook calls in every phase of every request, so one does it all.
 
@@ -17,7 +17,7 @@ handling (classification, masking, logging) stays in one place.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -32,9 +32,9 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
-from core import metrics
-
 CACHE_SIZE = 1024  # distinct documents kept parsed and validated
+# Told each operation's name (None if anonymous) and how long it took, in seconds.
+LatencyCallback = Callable[[str | None, float], None]
 
 _parse = lru_cache(maxsize=CACHE_SIZE)(parse)
 
@@ -75,10 +75,16 @@ class ValidatedQueries:
 class RequestPipeline(SchemaExtension):
     """Token limit, cached parse, cached validation with extra rules, latency metric."""
 
-    def __init__(self, rules: Sequence[type[ASTValidationRule]], max_tokens: int) -> None:
+    def __init__(
+        self,
+        rules: Sequence[type[ASTValidationRule]],
+        max_tokens: int,
+        on_latency: LatencyCallback | None = None,
+    ) -> None:
         super().__init__()
         self.rules = tuple(rules)  # the same classes every time: the validation cache key
         self.max_tokens = max_tokens
+        self.on_latency = on_latency
 
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context
@@ -86,8 +92,8 @@ class RequestPipeline(SchemaExtension):
         context.validation_rules = context.validation_rules + self.rules
         started = time.perf_counter()
         yield
-        label = metrics.operation_label(self.execution_context.operation_name)
-        metrics.GRAPHQL_LATENCY.labels(label).observe(time.perf_counter() - started)
+        if self.on_latency is not None:
+            self.on_latency(self.execution_context.operation_name, time.perf_counter() - started)
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context

@@ -65,6 +65,8 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
+from schema.execution.context import reset_request_caches
+
 log = logging.getLogger("chirp.plan")
 Info = GraphQLResolveInfo[Any]
 
@@ -659,14 +661,12 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
     def fall_back(self, run: _Run, serially: bool | None) -> AwaitableOrValue[Any]:
         """Run the operation on graphql-core's executor, as if the plan had never run.
 
-        The attempt filled the context's per-request caches (loaders): a context
-        offering ``fresh_loaders()`` gets new ones, so the reference run fetches,
-        fails and orders its errors exactly as it would have on its own.
+        The attempt filled the context's per-request caches (loaders): they are
+        reset (``reset_request_caches``), so the reference run fetches, fails and
+        orders its errors exactly as it would have on its own.
         """
         run.close()
-        fresh = getattr(self.context_value, "fresh_loaders", None)
-        if callable(fresh):
-            fresh()
+        reset_request_caches(self.context_value)
         return super().execute_operation(serially)
 
     async def _finish(self, data: dict[str, Any], run: _Run, serially: bool | None) -> Any:

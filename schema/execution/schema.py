@@ -1,8 +1,11 @@
 """The schema class: every top-level GraphQL error leaves with ``extensions.code``.
 
-Expected errors keep their message; anything unexpected is logged here with
-its stack trace and reaches the client only as "Internal server error". Known
-queries take a short path (schema/pipeline.py, ``ValidatedQueries``).
+Expected errors (the classes given as ``expected_errors``, each with a ``code``)
+keep their message; a backend that is down (``unavailable_errors``) is answered
+as ``unavailable``; anything else is logged here with its stack trace and reaches
+the client only as "Internal server error". Known queries take a short path
+(``pipeline.ValidatedQueries``). The application's error classes and its latency
+metric come in as arguments: this package knows nothing of the application.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Iterable
-from typing import Any
+from typing import Any, Protocol, cast
 
 from graphql import GraphQLError, execute
 from strawberry import Schema
@@ -18,13 +21,19 @@ from strawberry.execution import optimized_is_awaitable
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from core import metrics
-from core.errors import ApiError, ServiceUnavailable, UserError
-from schema.pipeline import ValidatedQueries
+from schema.execution.context import reset_request_caches
+from schema.execution.pipeline import LatencyCallback, ValidatedQueries
 
 log = logging.getLogger("chirp.graphql")
 
 INTERNAL_MESSAGE = "Internal server error."
+
+
+class CodedError(Protocol):
+    """An error the client may see as it is: a machine-readable code and a message."""
+
+    code: str
+    message: str
 
 
 def _code_without_exception(error: GraphQLError) -> str:
@@ -49,12 +58,21 @@ class ChirpSchema(Schema):
     def __init__(
         self,
         *args: Any,
+        expected_errors: tuple[type[Exception], ...] = (),
         unavailable_errors: tuple[type[BaseException], ...] = (),
+        unavailable: CodedError | None = None,
+        on_latency: LatencyCallback | None = None,
         short_path: bool = False,
         **kwargs: Any,
     ) -> None:
+        """``expected_errors``: exception classes with ``code`` and ``message`` (CodedError);
+        ``unavailable_errors``: what a backend raises when it is down, answered with the code
+        and message of ``unavailable``; ``on_latency``: told each short-path answer's time."""
         super().__init__(*args, **kwargs)
+        self.expected_errors = expected_errors
         self.unavailable_errors = unavailable_errors
+        self.unavailable = unavailable
+        self.on_latency = on_latency
         self.validated = ValidatedQueries()
         self.short_path = short_path
 
@@ -90,14 +108,12 @@ class ChirpSchema(Schema):
             )
             result = await outcome if isinstance(outcome, Awaitable) else outcome
             if not result.errors:
-                label = metrics.operation_label(name)
-                metrics.GRAPHQL_LATENCY.labels(label).observe(time.perf_counter() - started)
+                if self.on_latency is not None:
+                    self.on_latency(name, time.perf_counter() - started)
                 return ExecutionResult(data=result.data, errors=None)
             # Errors: answered the full way, which classifies, masks and logs them; a
             # query changes nothing, so running it again is safe.
-            fresh = getattr(context_value, "fresh_loaders", None)
-            if callable(fresh):
-                fresh()
+            reset_request_caches(context_value)
         return await super().execute(
             query,
             variable_values,
@@ -122,15 +138,15 @@ class ChirpSchema(Schema):
         while isinstance(original, GraphQLError) and original.original_error is not None:
             original = original.original_error
         operation = execution_context.operation_name if execution_context else None
-        if isinstance(original, (ApiError, UserError)):
-            code = original.code
+        if isinstance(original, self.expected_errors):
+            code = cast("CodedError", original).code
         elif original is None or isinstance(original, GraphQLError):
             code = _code_without_exception(error)
             if code == "INTERNAL_SERVER_ERROR":
                 log.error("graphql error in %s at %s: %s", operation, error.path, error.message)
                 error.message = INTERNAL_MESSAGE
-        elif isinstance(original, self.unavailable_errors):
-            code = ServiceUnavailable.code
+        elif isinstance(original, self.unavailable_errors) and self.unavailable is not None:
+            code = self.unavailable.code
             log.warning(
                 "backend unavailable in %s at %s: %s: %s",
                 operation,
@@ -138,7 +154,7 @@ class ChirpSchema(Schema):
                 type(original).__name__,
                 original,
             )
-            error.message = ServiceUnavailable().message
+            error.message = self.unavailable.message
         else:
             code = "INTERNAL_SERVER_ERROR"
             log.error("unexpected error in %s at %s", operation, error.path, exc_info=original)

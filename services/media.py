@@ -77,6 +77,10 @@ class MediaService:
         self.limits = limits
         self.media_base_url = media_base_url.rstrip("/")
 
+    async def get(self, media_ids: Sequence[int]) -> dict[int, MediaRecord]:
+        """Media records by id, pending uploads included; unknown ids are absent."""
+        return await self.records.get_media(media_ids)
+
     def url(self, media: MediaRecord) -> str:
         return f"{self.media_base_url}/{media.key}" if media.key else ""
 

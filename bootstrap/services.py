@@ -1,0 +1,233 @@
+"""Building the services from the settings and the opened stores, and running them.
+
+``serving`` is the API process's whole service lifetime: open the stores and
+media, build the services, start the realtime hub, the in-process fan-out
+workers and the media sweeper; on exit stop them and close everything.
+``working`` is a fan-out worker process's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from bootstrap.settings import Settings
+from bootstrap.stores import UNAVAILABLE_ERRORS, MediaStores, open_media, open_stores
+from core.ids import SnowflakeGenerator
+from core.security import Passwords, Tokens, load_or_create_secret
+from services.accounts import AccountService
+from services.container import Services, Stores
+from services.links import LinkService
+from services.media import MediaLimits, MediaService
+from services.social import SocialService
+from services.tweets import TweetService
+from timeline.config import UNAVAILABLE, TimelineConfig
+from timeline.fanout import FanOut
+from timeline.feeds import Feeds
+from timeline.home import HomeTimeline
+from timeline.realtime import Hub
+from timeline.worker import FanoutWorker, consumer_name
+
+log = logging.getLogger("chirp")
+
+
+@dataclass
+class Overrides:
+    """What tests may swap in: anything left None is built from the settings."""
+
+    stores: Stores | None = None
+    passwords: Passwords | None = None
+
+
+def timeline_config(settings: Settings) -> TimelineConfig:
+    return TimelineConfig(
+        strategy=settings.timeline_strategy,
+        celebrity_threshold=settings.celebrity_threshold,
+        cap=settings.timeline_cap,
+        batch=settings.fanout_batch,
+        # only a worker of this process can tell this process the fan-out is done
+        wait_for_fanout_seconds=settings.fanout_wait_seconds if settings.inprocess_workers else 0.0,
+    )
+
+
+def build_services(
+    stores: Stores,
+    ids: SnowflakeGenerator,
+    tokens: Tokens,
+    public_url: str,
+    passwords: Passwords | None = None,
+    timeline: TimelineConfig | None = None,
+    unavailable: tuple[type[BaseException], ...] = (),
+    media: MediaService | None = None,
+    links: LinkService | None = None,
+) -> Services:
+    """The services over ``stores``; ``unavailable``: the errors meaning a store is down."""
+    config = timeline or TimelineConfig()
+    down = unavailable or UNAVAILABLE
+    feeds = Feeds(stores.tweets, stores.timelines, config)
+    fanout = FanOut(
+        stores.graph,
+        stores.tweets,
+        stores.timelines,
+        stores.queue,
+        stores.events,
+        feeds,
+        config,
+        down,
+    )
+    return Services(
+        stores=stores,
+        tokens=tokens,
+        accounts=AccountService(stores.graph, ids, passwords or Passwords(), tokens),
+        social=SocialService(stores.graph, ids, fanout),
+        tweets=TweetService(stores.tweets, ids, fanout, media, links),
+        home=HomeTimeline(stores.graph, stores.tweets, stores.timelines, feeds, config, down),
+        fanout=fanout,
+        hub=Hub(stores.events),
+        public_url=public_url.rstrip("/"),
+        media=media,
+        links=links,
+    )
+
+
+def make_services(
+    settings: Settings,
+    stores: Stores,
+    passwords: Passwords | None = None,
+    media: MediaStores | None = None,
+    secret: str | None = None,
+) -> Services:
+    """The services Chirp runs with these settings, over opened stores (and media).
+
+    ``secret``: the signing key, when the caller has loaded it already.
+    """
+    ids = SnowflakeGenerator(settings.worker_id)
+    media_service = links = None
+    if media is not None:
+        media_service = MediaService(
+            media.objects,
+            media.attachments,
+            ids,
+            MediaLimits(
+                photo_bytes=settings.max_photo_bytes,
+                gif_bytes=settings.max_gif_bytes,
+                video_bytes=settings.max_video_bytes,
+                upload_ttl_seconds=settings.upload_url_ttl_seconds,
+                sweep_after_seconds=settings.media_sweep_after_seconds,
+            ),
+            settings.media_base_url,
+        )
+        links = LinkService(media.attachments, settings.base_url)
+        stores.descriptions.update(media.descriptions)
+    return build_services(
+        stores,
+        ids,
+        Tokens(secret or secret_key(settings), settings.token_ttl_seconds),
+        settings.base_url,
+        passwords,
+        timeline_config(settings),
+        UNAVAILABLE_ERRORS,
+        media_service,
+        links,
+    )
+
+
+def secret_key(settings: Settings) -> str:
+    """The key that signs tokens and upload URLs: the setting, or the data folder's own."""
+    return settings.secret_key or load_or_create_secret(settings.data_dir)
+
+
+@contextlib.asynccontextmanager
+async def media_sweeper(services: Services, every_seconds: float = 600.0) -> AsyncIterator[None]:
+    """Remove media never attached to a tweet, every few minutes, in the background."""
+
+    async def loop() -> None:
+        while True:
+            try:
+                if services.media is not None:
+                    await services.media.sweep(int(time.time() * 1000))
+            except Exception as exc:
+                log.warning("media sweep failed (%s); trying again later", exc)
+            await asyncio.sleep(every_seconds)
+
+    task = asyncio.create_task(loop(), name="media-sweeper")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def make_worker(settings: Settings, services: Services) -> FanoutWorker:
+    return FanoutWorker(
+        services.fanout,
+        services.stores.queue,
+        consumer_name(settings.worker_id),
+        concurrency=settings.fanout_concurrency,
+        claim_idle_ms=int(settings.claim_idle_seconds * 1000),
+        repair_after_ms=int(settings.repair_after_seconds * 1000),
+    )
+
+
+@contextlib.asynccontextmanager
+async def running_workers(
+    settings: Settings, services: Services, count: int
+) -> AsyncIterator[None]:
+    """Fan-out workers as tasks of this process, stopped (jobs finished) on exit."""
+    stop = asyncio.Event()
+    tasks = [
+        asyncio.create_task(make_worker(settings, services).run(stop), name=f"fanout-{n}")
+        for n in range(count)
+    ]
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+@contextlib.asynccontextmanager
+async def serving(
+    settings: Settings, overrides: Overrides | None = None
+) -> AsyncIterator[Services]:
+    """The API process's services, from opening the stores to closing them."""
+    overrides = overrides or Overrides()
+    stores = overrides.stores or await open_stores(settings)
+    secret = secret_key(settings)
+    try:
+        media = await open_media(settings, secret)
+    except BaseException:
+        if overrides.stores is None:
+            await stores.close()
+        raise
+    services = make_services(settings, stores, overrides.passwords, media, secret)
+    await services.hub.start()
+    try:
+        async with (
+            running_workers(settings, services, settings.inprocess_workers),
+            media_sweeper(services),
+        ):
+            yield services
+    finally:
+        await services.hub.stop()
+        await media.close()
+        if overrides.stores is None:
+            await stores.close()
+        log.info("stores closed")
+
+
+@contextlib.asynccontextmanager
+async def working(settings: Settings) -> AsyncIterator[Services]:
+    """A fan-out worker process's services: the stores and one worker (no API, no media)."""
+    stores = await open_stores(settings)
+    services = make_services(settings, stores)
+    try:
+        async with running_workers(settings, services, 1):
+            yield services
+    finally:
+        await stores.close()

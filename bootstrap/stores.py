@@ -1,0 +1,247 @@
+"""Choosing and opening the stores: one adapter per port, as the settings select.
+
+Each backend switches to production on its own setting (``NEO4J_URI``,
+``MONGODB_URI``, ``REDIS_URL``, ``MINIO_ENDPOINT``); without it, the embedded
+adapter (SQLite files, in-process structures, a local folder) takes its place.
+Opening retries each one for ``CHIRP_STARTUP_TIMEOUT`` seconds with a log line
+naming it, then gives up with ``BackendStartError``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import time
+from dataclasses import dataclass
+from typing import Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+from minio import Minio
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from bootstrap.settings import Settings
+from docstore.attachments import AttachmentStore
+from docstore.attachments_mongo import MongoAttachmentStore
+from docstore.attachments_sqlite import SqliteAttachmentStore
+from docstore.mongo import UNAVAILABLE_ERRORS as MONGO_UNAVAILABLE
+from docstore.mongo import MongoTweetStore, init_database
+from docstore.mongo import connect as mongo_connect
+from docstore.sqlite import SqliteTweetStore
+from graph.neo4j import CONSTRAINTS as NEO4J_CONSTRAINTS
+from graph.neo4j import UNAVAILABLE_ERRORS as NEO4J_UNAVAILABLE
+from graph.neo4j import Neo4jSocialGraph
+from graph.neo4j import connect as neo4j_connect
+from graph.sqlite import SqliteSocialGraph
+from media.local import LocalObjectStore
+from media.minio import UNAVAILABLE_ERRORS as S3_UNAVAILABLE
+from media.minio import MinioObjectStore
+from media.port import ObjectStore
+from services.container import Stores
+from timeline.memory import MemoryEventBus, MemoryFanoutQueue, MemoryTimelineCache
+from timeline.redis import UNAVAILABLE_ERRORS as REDIS_UNAVAILABLE
+from timeline.redis import RedisEventBus, RedisFanoutQueue, RedisTimelineCache
+
+log = logging.getLogger("chirp")
+
+# A backend raising one of these mid-request is SERVICE_UNAVAILABLE to the client.
+UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
+    sqlite3.OperationalError,
+    *NEO4J_UNAVAILABLE,
+    *MONGO_UNAVAILABLE,
+    *REDIS_UNAVAILABLE,
+    *S3_UNAVAILABLE,
+)
+
+
+class Adapter(Protocol):
+    async def open(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class BackendStartError(RuntimeError):
+    """A configured backend did not answer within the start-up timeout."""
+
+
+async def open_with_retries(name: str, where: str, adapter: Adapter, within: float) -> None:
+    """Open an adapter, retrying with backoff for ``within`` seconds; log lines name the backend."""
+    deadline = time.monotonic() + within
+    delay = 0.25
+    while True:
+        try:
+            await adapter.open()
+        except Exception as exc:
+            if time.monotonic() + delay > deadline:
+                await adapter.close()
+                raise BackendStartError(
+                    f"{name}: {where} did not answer within {within:g} s: {type(exc).__name__}: {exc}"
+                ) from exc
+            log.warning(
+                "%s: %s not reachable yet (%s); retrying in %.2g s", name, where, exc, delay
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+        else:
+            log.info("%s: %s", name, where)
+            return
+
+
+def redact(url: str) -> str:
+    """A URL without its password, for logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def choose_stores(settings: Settings) -> tuple[Stores, list[tuple[str, Adapter]]]:
+    """The stores the settings select, not opened yet, and the order to open them in."""
+    graph: Neo4jSocialGraph | SqliteSocialGraph
+    tweets: MongoTweetStore | SqliteTweetStore
+    timelines: RedisTimelineCache | MemoryTimelineCache
+    queue: RedisFanoutQueue | MemoryFanoutQueue
+    events: RedisEventBus | MemoryEventBus
+    if settings.neo4j_uri:
+        driver = neo4j_connect(settings.neo4j_uri, settings.neo4j_user, settings.neo4j_password)
+        graph = Neo4jSocialGraph(driver, settings.neo4j_database)
+        graph_where = f"Neo4j at {settings.neo4j_uri} (database {settings.neo4j_database})"
+    else:
+        path = settings.data_dir / "graph.sqlite3"
+        graph, graph_where = SqliteSocialGraph(path), f"embedded SQLite at {path}"
+    if settings.mongodb_uri:
+        tweets = MongoTweetStore(mongo_connect(settings.mongodb_uri), settings.mongodb_db)
+        tweets_where = f"MongoDB at {redact(settings.mongodb_uri)} (database {settings.mongodb_db})"
+    else:
+        path = settings.data_dir / "tweets.sqlite3"
+        tweets, tweets_where = SqliteTweetStore(path), f"embedded SQLite at {path}"
+    ttl = settings.active_days * 24 * 3600
+    if settings.redis_url:
+        where = f"Redis at {redact(settings.redis_url)}"
+
+        def redis_client() -> Redis:
+            # Two quick retries: a pooled connection that sat through a Redis restart
+            # fails once ("connection closed"), and the retry on a fresh one succeeds.
+            return Redis.from_url(
+                settings.redis_url,
+                socket_timeout=5,
+                socket_connect_timeout=5,
+                retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
+                retry_on_error=[RedisConnectionError, RedisTimeoutError],
+            )
+
+        timelines = RedisTimelineCache(redis_client(), ttl, settings.fanout_batch)
+        queue, events = RedisFanoutQueue(redis_client()), RedisEventBus(redis_client())
+        timelines_where = where
+        queue_where, events_where = f"fan-out queue: {where}", f"realtime events: {where}"
+    else:
+        timelines, queue, events = MemoryTimelineCache(ttl), MemoryFanoutQueue(), MemoryEventBus()
+        timelines_where = "in-process cache"
+        queue_where, events_where = "in-process fan-out queue", "in-process realtime events"
+    opening: list[tuple[str, str, Adapter]] = [
+        ("graph", graph_where, graph),
+        ("tweets", tweets_where, tweets),
+        ("timelines", timelines_where, timelines),
+        ("queue", queue_where, queue),
+        ("events", events_where, events),
+    ]
+    descriptions = {name: where for name, where, _ in opening}
+    stores = Stores(graph, tweets, timelines, queue, events, descriptions)
+    return stores, [(name, adapter) for name, _, adapter in opening]
+
+
+async def open_stores(settings: Settings) -> Stores:
+    """Open the store each setting selects, each with start-up retries."""
+    stores, opening = choose_stores(settings)
+    opened: list[Adapter] = []
+    try:
+        for name, adapter in opening:
+            where = stores.descriptions[name]
+            await open_with_retries(name, where, adapter, settings.startup_timeout_seconds)
+            opened.append(adapter)
+    except BaseException:
+        for adapter in reversed(opened):
+            await adapter.close()
+        raise
+    return stores
+
+
+@dataclass
+class MediaStores:
+    """Media records and short links, and media bytes."""
+
+    attachments: AttachmentStore
+    objects: ObjectStore
+    descriptions: dict[str, str]
+
+    async def close(self) -> None:
+        await self.objects.close()
+        await self.attachments.close()
+
+
+async def open_media(settings: Settings, secret: str) -> MediaStores:
+    """Media records and short links (MongoDB or SQLite) and media bytes (S3 or a folder)."""
+    attachments: MongoAttachmentStore | SqliteAttachmentStore
+    objects: MinioObjectStore | LocalObjectStore
+    if settings.mongodb_uri:
+        attachments = MongoAttachmentStore(mongo_connect(settings.mongodb_uri), settings.mongodb_db)
+        attachments_where = (
+            f"MongoDB at {redact(settings.mongodb_uri)} (database {settings.mongodb_db})"
+        )
+    else:
+        path = settings.data_dir / "attachments.sqlite3"
+        attachments, attachments_where = SqliteAttachmentStore(path), f"embedded SQLite at {path}"
+    if settings.minio_endpoint:
+
+        def s3_client(endpoint: str) -> Minio:
+            return Minio(
+                endpoint,
+                access_key=settings.minio_access_key,
+                secret_key=settings.minio_secret_key,
+                secure=settings.minio_secure,
+                region=settings.minio_region,  # known: signing needs no region lookup
+            )
+
+        public = settings.minio_public_endpoint
+        objects = MinioObjectStore(
+            s3_client(settings.minio_endpoint),
+            settings.minio_bucket,
+            s3_client(public) if public else None,
+        )
+        objects_where = f"S3 at {settings.minio_endpoint} (bucket {settings.minio_bucket})"
+    else:
+        folder = settings.data_dir / "media"
+        objects = LocalObjectStore(folder, settings.base_url, secret)
+        objects_where = f"local folder {folder}"
+    await open_with_retries(
+        "attachments", attachments_where, attachments, settings.startup_timeout_seconds
+    )
+    try:
+        await open_with_retries("media", objects_where, objects, settings.startup_timeout_seconds)
+    except BaseException:
+        await attachments.close()
+        raise
+    return MediaStores(
+        attachments, objects, {"attachments": attachments_where, "media": objects_where}
+    )
+
+
+async def init_stores(settings: Settings) -> list[str]:
+    """``admin init``: set up every configured store for production use; what was done."""
+    done: list[str] = []
+    stores = await open_stores(settings)  # opening creates tables and Neo4j constraints
+    try:
+        for name, where in stores.descriptions.items():
+            done.append(f"{name}: {where}: ready")
+        if isinstance(stores.graph, Neo4jSocialGraph):
+            done += [f"graph: {statement}" for statement in NEO4J_CONSTRAINTS]
+        if isinstance(stores.tweets, MongoTweetStore):
+            done += await init_database(stores.tweets.client, settings.mongodb_db)
+    finally:
+        await stores.close()
+    return done

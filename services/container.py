@@ -1,0 +1,68 @@
+"""The services container: what a request needs, built once per process by bootstrap/."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from core.security import Tokens
+from docstore.port import TweetStore
+from graph.port import SocialGraph
+from services.accounts import AccountService, RecentIds
+from services.links import LinkService
+from services.media import MediaService
+from services.social import SocialService
+from services.tweets import TweetService
+from timeline.fanout import FanOut
+from timeline.home import HomeTimeline
+from timeline.memory import MemoryEventBus, MemoryFanoutQueue
+from timeline.port import EventBus, FanoutQueue, TimelineCache
+from timeline.realtime import Hub
+
+
+@dataclass
+class Stores:
+    """The ports, one adapter each, as chosen by the settings."""
+
+    graph: SocialGraph
+    tweets: TweetStore
+    timelines: TimelineCache
+    queue: FanoutQueue = field(default_factory=MemoryFanoutQueue)
+    events: EventBus = field(default_factory=MemoryEventBus)
+    descriptions: dict[str, str] = field(default_factory=dict)  # for logs and /readyz
+
+    def pings(self) -> dict[str, Callable[[], Awaitable[None]]]:
+        """Per backend, a call that raises when it cannot answer."""
+        return {
+            "graph": self.graph.ping,
+            "tweets": self.tweets.ping,
+            "timelines": self.timelines.ping,
+        }
+
+    async def close(self) -> None:
+        await self.events.close()
+        await self.queue.close()
+        await self.timelines.close()
+        await self.tweets.close()
+        await self.graph.close()
+
+
+@dataclass
+class Services:
+    """Everything a request needs, built once per process by the composition root."""
+
+    stores: Stores
+    tokens: Tokens
+    accounts: AccountService
+    social: SocialService
+    tweets: TweetService
+    home: HomeTimeline
+    fanout: FanOut
+    hub: Hub
+    public_url: str
+    media: MediaService | None = None
+    links: LinkService | None = None
+    # Accounts a token was recently checked against: accounts are never deleted
+    # through the API, so a signed token's account is looked up once a minute,
+    # not on every request (a data folder reset is noticed within the minute).
+    known_accounts: RecentIds = field(default_factory=RecentIds)
