@@ -38,11 +38,12 @@ bench: $(VENV)/.installed
 bench-quick: $(VENV)/.installed
 	$(PY) -m bench --quick --json bench/.data/quick.json
 
-## lint: ruff (lint + format check) and mypy
+## lint: ruff (lint + format check), mypy, and the layers (import-linter)
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
+	$(VENV)/bin/lint-imports
 
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix .

@@ -219,14 +219,6 @@ class Neo4jSocialGraph:
         )
         return [row["id"] for row in rows]
 
-    async def following_for_timeline(self, user_id: int) -> list[tuple[int, bool]]:
-        rows = await self._read(
-            "MATCH (:User {id: $id})-[:FOLLOWS]->(o:User)"
-            " RETURN o.id AS id, coalesce(o.celebrity, false) AS celebrity",
-            {"id": user_id},
-        )
-        return [(row["id"], bool(row["celebrity"])) for row in rows]
-
     async def followed_celebrities(self, user_id: int) -> list[int]:
         # Both ends are found by index; the edge check between two bound nodes
         # (Expand(Into)) walks the end with the smaller degree, never more, and only

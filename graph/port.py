@@ -62,10 +62,6 @@ class SocialGraph(Protocol):
         """Every id ``user_id`` follows (for timeline assembly)."""
         ...
 
-    async def following_for_timeline(self, user_id: int) -> list[tuple[int, bool]]:
-        """Every (followee id, is celebrity) of ``user_id``: the sources of a home timeline."""
-        ...
-
     async def followed_celebrities(self, user_id: int) -> list[int]:
         """The users marked celebrity (``set_celebrity``) that ``user_id`` follows, in any order.
 

@@ -191,17 +191,6 @@ class SqliteSocialGraph(SqliteAdapter):
 
         return await self.db.read(work)
 
-    async def following_for_timeline(self, user_id: int) -> list[tuple[int, bool]]:
-        def work(conn: sqlite3.Connection) -> list[tuple[int, bool]]:
-            rows = conn.execute(
-                "SELECT f.followee_id, u.celebrity FROM follows f"
-                " JOIN users u ON u.id = f.followee_id WHERE f.follower_id = ?",
-                (user_id,),
-            )
-            return [(row[0], bool(row[1])) for row in rows]
-
-        return await self.db.read(work)
-
     async def followed_celebrities(self, user_id: int) -> list[int]:
         def work(conn: sqlite3.Connection) -> list[int]:
             return [row[0] for row in conn.execute(FOLLOWED_CELEBRITIES_SQL, (user_id,))]

@@ -287,31 +287,7 @@ async def test_existing_follows_returns_the_pairs_that_are_edges(graph: SocialGr
     assert await graph.existing_follows(asked) == {(b.id, c.id)}
 
 
-# --- celebrities and timeline sources ----------------------------------------------
-
-
-async def test_following_for_timeline_lists_followees_with_their_celebrity_mark(
-    graph: SocialGraph,
-) -> None:
-    me, a, b, c, fan = await make_users(graph, 5)
-    for n, other in enumerate((a, b, c)):
-        await graph.follow(me.id, other.id, T + n)
-    await graph.follow(fan.id, me.id, T)  # followers are not sources
-    assert await graph.set_celebrity(b.id, True) is False
-    assert sorted(await graph.following_for_timeline(me.id)) == sorted(
-        [(a.id, False), (b.id, True), (c.id, False)]
-    )
-    assert await graph.following_for_timeline(fan.id) == [(me.id, False)]
-    assert await graph.following_for_timeline(c.id) == []
-    assert await graph.following_for_timeline(987654) == []
-
-    await graph.unfollow(me.id, b.id)
-    assert sorted(await graph.following_for_timeline(me.id)) == sorted(
-        [(a.id, False), (c.id, False)]
-    )
-    assert sorted(u for u, _ in await graph.following_for_timeline(me.id)) == sorted(
-        await graph.following_ids(me.id)
-    )
+# --- celebrities ----------------------------------------------
 
 
 async def test_a_celebrity_mark_is_seen_by_every_follower(graph: SocialGraph) -> None:
@@ -320,10 +296,11 @@ async def test_a_celebrity_mark_is_seen_by_every_follower(graph: SocialGraph) ->
         await graph.follow(fan.id, star.id, T)
     await graph.set_celebrity(star.id, True)
     for fan in fans:
-        assert await graph.following_for_timeline(fan.id) == [(star.id, True)]
+        assert await graph.followed_celebrities(fan.id) == [star.id]
     await graph.set_celebrity(star.id, False)
     for fan in fans:
-        assert await graph.following_for_timeline(fan.id) == [(star.id, False)]
+        assert await graph.followed_celebrities(fan.id) == []
+        assert await graph.following_ids(fan.id) == [star.id]
 
 
 async def test_followed_celebrities_are_the_marked_users_one_follows(graph: SocialGraph) -> None:
@@ -362,10 +339,11 @@ async def test_followed_celebrities_agree_with_the_marks_of_the_followee_list(
         for followee in users[n % 3 :: n % 5 + 1]:
             if followee.id != follower.id:
                 await graph.follow(follower.id, followee.id, T + n)
-    for star in users[1::4]:
-        await graph.set_celebrity(star.id, True)
+    stars = {star.id for star in users[1::4]}
+    for star_id in stars:
+        await graph.set_celebrity(star_id, True)
     for user in users:
-        marked = [u for u, celebrity in await graph.following_for_timeline(user.id) if celebrity]
+        marked = set(await graph.following_ids(user.id)) & stars
         assert sorted(await graph.followed_celebrities(user.id)) == sorted(marked), user.handle
 
 
@@ -394,7 +372,7 @@ async def test_a_celebrity_mark_changes_nothing_else(graph: SocialGraph) -> None
     renamed = await graph.update_profile(new.id, "Star!", None)
     assert renamed is not None
     assert renamed.display_name == "Star!"
-    assert await graph.following_for_timeline(fan.id) == [(new.id, True)]
+    assert await graph.followed_celebrities(fan.id) == [new.id]
 
 
 async def test_set_celebrity_of_a_missing_user_creates_nothing(graph: SocialGraph) -> None:

@@ -186,7 +186,7 @@ async def test_a_celebritys_tweets_are_merged_at_read_and_never_pushed(
     assert recent == Window([tweet.id], tweet.id)
     for fan in fans:
         assert tweet.id not in (await world.cached(fan) or [])
-    assert (star, True) in await world.services.stores.graph.following_for_timeline(fans[0])
+    assert star in await world.services.stores.graph.followed_celebrities(fans[0])
 
     merges = counter_value(metrics.CELEBRITY_MERGES)
     for fan in fans:
@@ -267,7 +267,7 @@ async def test_crossing_the_threshold_up_and_down_loses_and_duplicates_nothing(
         await world.post(other, f"meanwhile {n}")
         await world.settle()
         await check_everyone(world, everyone)
-    assert (star, True) in await world.services.stores.graph.following_for_timeline(fan)
+    assert star in await world.services.stores.graph.followed_celebrities(fan)
     recent = await world.recent(star)
     assert recent is not None
     assert len(recent.ids) == 2
@@ -277,7 +277,7 @@ async def test_crossing_the_threshold_up_and_down_loses_and_duplicates_nothing(
     await world.unfollow(fourth, star)
     await world.post(star, "forgotten")
     await world.settle()
-    assert (star, False) in await world.services.stores.graph.following_for_timeline(fan)
+    assert star not in await world.services.stores.graph.followed_celebrities(fan)
     recent = await world.recent(star)
     assert recent is None or recent.ids == []  # readers stop merging it: emptied
     await check_everyone(world, everyone)
@@ -464,7 +464,7 @@ class Recorder:
         return [args[0] for called, args in self.args if called == name]
 
 
-FULL_LIST = ("graph.following_ids", "graph.following_for_timeline")
+FULL_LIST = ("graph.following_ids",)
 
 
 async def test_a_page_costs_the_same_store_calls_whatever_the_followees_and_page_size(
@@ -632,7 +632,6 @@ async def test_the_followee_list_is_loaded_once_and_only_by_the_paths_needing_ev
     async def full_lists(size: int, before: int | None = None) -> int:
         recorder.clear()
         await world.page(alice, size, before)
-        assert recorder.calls["graph.following_for_timeline"] == 0
         return recorder.calls["graph.following_ids"]
 
     assert await full_lists(3) == 1  # a rebuild of the absent timeline
