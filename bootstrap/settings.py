@@ -1,133 +1,337 @@
-"""Settings: one table of options, read from the environment and CLI flags.
+"""Settings: one typed declaration, read from the environment and command-line flags.
 
-Every option has an environment variable and a matching ``--flag``; a flag
-given on the command line wins over the environment, which wins over the
-default. Secrets (``CHIRP_SECRET_KEY``) are environment-only, so they never
-show in a process list. ``python app.py --help`` prints this table.
+Each setting is a field of ``Settings`` declared once with ``option()``: its
+type and checks, default, environment variable, help, and flag. A flag given
+on the command line wins over the environment, which wins over the default;
+an empty variable counts as unset. Secrets (``CHIRP_SECRET_KEY``,
+``NEO4J_PASSWORD``, ``MINIO_SECRET_KEY``) have no flag, so they never show in
+a process list. ``python app.py --help`` prints every setting.
+
+pydantic-settings reads the environment (``load_settings``) and pydantic
+validates every value; the flags are argparse options made from the same
+declaration (``add_arguments``). pydantic-settings' own command-line source is
+not used: it names each flag after the field's alias, so ``--CHIRP-PORT``
+would stand beside ``--port``; it cannot keep a secret off the command line
+(``CliSuppress`` only hides it from the help); and Chirp's command line has
+subcommands (``worker``, ``admin init``) that share these flags. Building
+``Settings(...)`` in code never reads the process environment: only
+``load_settings`` does, so a test cannot pick up a developer's ``REDIS_URL``.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+from pydantic_settings.sources.utils import parse_env_vars
 
 
-def _positive_int(raw: str) -> int:
-    value = int(raw)
-    if value <= 0:
-        raise ValueError(f"must be a positive integer, got {raw!r}")
-    return value
+def _check(test: Callable[[Any], bool], message: str) -> AfterValidator:
+    def check(value: Any) -> Any:
+        if not test(value):
+            raise ValueError(message)
+        return value
+
+    return AfterValidator(check)
 
 
-def _port(raw: str) -> int:
-    value = int(raw)
-    if not 0 <= value <= 65535:
-        raise ValueError(f"must be a TCP port (0-65535), got {raw!r}")
-    return value
+Port = Annotated[int, _check(lambda v: 0 <= v <= 65535, "must be a TCP port (0-65535)")]
+WorkerId = Annotated[int, _check(lambda v: 0 <= v <= 1023, "must be between 0 and 1023")]
+PositiveInt = Annotated[int, _check(lambda v: v > 0, "must be a positive integer")]
+NonNegativeInt = Annotated[int, _check(lambda v: v >= 0, "must be 0 or more")]
+PositiveFloat = Annotated[float, _check(lambda v: v > 0, "must be a positive number")]
+LogLevel = Annotated[
+    Literal["DEBUG", "INFO", "WARNING", "ERROR"],
+    BeforeValidator(lambda v: v.upper() if isinstance(v, str) else v),
+]
+Strategy = Annotated[
+    Literal["hybrid", "push", "pull"],
+    BeforeValidator(lambda v: v.lower() if isinstance(v, str) else v),
+]
 
 
-def _worker_id(raw: str) -> int:
-    value = int(raw)
-    if not 0 <= value <= 1023:
-        raise ValueError(f"must be between 0 and 1023, got {raw!r}")
-    return value
+def option(
+    default: Any, env: str, help: str, flag: str | None = None, metavar: str = "VALUE"
+) -> Any:
+    """One setting's declaration: default, environment variable, help, and flag.
+
+    ``flag`` None: the setting is read from the environment only (a secret).
+    """
+    return Field(
+        default,
+        validation_alias=env,
+        description=help,
+        json_schema_extra={"flag": flag, "metavar": metavar},
+    )
 
 
-def _positive_float(raw: str) -> float:
-    value = float(raw)
-    if not value > 0:
-        raise ValueError(f"must be a positive number, got {raw!r}")
-    return value
+class Settings(BaseSettings):
+    """Every setting of a Chirp process, typed and checked."""
 
+    model_config = SettingsConfigDict(
+        frozen=True,
+        extra="forbid",
+        case_sensitive=True,
+        env_ignore_empty=True,
+        validate_by_name=True,  # code and tests pass field names
+        validate_by_alias=True,  # the environment source answers by variable name
+    )
 
-def _non_negative_int(raw: str) -> int:
-    value = int(raw)
-    if value < 0:
-        raise ValueError(f"must be 0 or more, got {raw!r}")
-    return value
+    # --- the service
+    host: str = option(
+        "127.0.0.1", "CHIRP_HOST", "Interface the HTTP server binds to.", "--host", "HOST"
+    )
+    port: Port = option(8000, "CHIRP_PORT", "TCP port of the HTTP server.", "--port", "PORT")
+    data_dir: Path = option(
+        Path("data"),
+        "CHIRP_DATA_DIR",
+        "Folder for the embedded stores (SQLite files) and the generated signing key.",
+        "--data-dir",
+        "DIR",
+    )
+    public_url: str = option(
+        "",
+        "CHIRP_PUBLIC_URL",
+        "Public base URL used in links this service hands out (e.g. Tweet.url); "
+        "default http://HOST:PORT.",
+        "--public-url",
+        "URL",
+    )
+    worker_id: WorkerId = option(
+        0,
+        "CHIRP_WORKER_ID",
+        "Snowflake worker id, 0-1023; every process that creates ids needs its own.",
+        "--worker-id",
+        "N",
+    )
+    secret_key: str = option(
+        "",
+        "CHIRP_SECRET_KEY",
+        "Key that signs bearer tokens (environment only). Unset: a random key is "
+        "generated once and kept in DATA_DIR/secret.key.",
+    )
+    token_ttl_seconds: PositiveInt = option(
+        30 * 24 * 3600,
+        "CHIRP_TOKEN_TTL",
+        "Lifetime of a bearer token in seconds.",
+        "--token-ttl",
+        "SECONDS",
+    )
+    log_level: LogLevel = option(
+        "INFO",
+        "CHIRP_LOG_LEVEL",
+        "Log level: DEBUG, INFO, WARNING or ERROR.",
+        "--log-level",
+        "LEVEL",
+    )
+    startup_timeout_seconds: PositiveFloat = option(
+        30.0,
+        "CHIRP_STARTUP_TIMEOUT",
+        "How long start-up keeps retrying a backend that does not answer yet, in seconds.",
+        "--startup-timeout",
+        "SECONDS",
+    )
 
+    # --- home timelines and fan-out
+    timeline_strategy: Strategy = option(
+        "hybrid",
+        "CHIRP_TIMELINE_STRATEGY",
+        "Home timelines: hybrid (push to followers, merge celebrities at read), push "
+        "(fan out every author) or pull (merge followees' tweets at read, no cache).",
+        "--timeline-strategy",
+        "NAME",
+    )
+    celebrity_threshold: PositiveInt = option(
+        10_000,
+        "CHIRP_CELEBRITY_THRESHOLD",
+        "Followers from which an author's tweets are merged at read instead of fanned out.",
+        "--celebrity-threshold",
+        "N",
+    )
+    timeline_cap: PositiveInt = option(
+        800,
+        "CHIRP_TIMELINE_CAP",
+        "Tweet ids kept per cached home timeline; older pages come from the stores.",
+        "--timeline-cap",
+        "N",
+    )
+    active_days: PositiveInt = option(
+        30,
+        "CHIRP_ACTIVE_DAYS",
+        "A cached timeline unread this many days expires; fan-out skips its owner.",
+        "--active-days",
+        "DAYS",
+    )
+    inprocess_workers: NonNegativeInt = option(
+        1,
+        "CHIRP_INPROCESS_WORKERS",
+        "Fan-out workers inside the API process (0 when `python app.py worker` runs them).",
+        "--inprocess-workers",
+        "N",
+    )
+    fanout_concurrency: PositiveInt = option(
+        4,
+        "CHIRP_FANOUT_CONCURRENCY",
+        "Fan-out jobs one worker applies at the same time.",
+        "--fanout-concurrency",
+        "N",
+    )
+    fanout_batch: PositiveInt = option(
+        1000,
+        "CHIRP_FANOUT_BATCH",
+        "Followers read and written per batch (one pipeline) during fan-out.",
+        "--fanout-batch",
+        "N",
+    )
+    fanout_wait_seconds: float = option(
+        1.0,
+        "CHIRP_FANOUT_WAIT",
+        "With in-process workers, how long a post waits for its fan-out so followers "
+        "reading right after see it (0: answer at once; fan-out stays asynchronous).",
+        "--fanout-wait",
+        "SECONDS",
+    )
+    claim_idle_seconds: PositiveFloat = option(
+        30.0,
+        "CHIRP_CLAIM_IDLE",
+        "A fan-out job taken but unfinished this long (its worker died) goes to another worker.",
+        "--claim-idle",
+        "SECONDS",
+    )
+    repair_after_seconds: PositiveFloat = option(
+        60.0,
+        "CHIRP_REPAIR_AFTER",
+        "A stored tweet whose fan-out has not completed after this long is fanned out again.",
+        "--repair-after",
+        "SECONDS",
+    )
 
-def _strategy(raw: str) -> str:
-    value = raw.lower()
-    if value not in {"hybrid", "push", "pull"}:
-        raise ValueError(f"must be hybrid, push or pull, got {raw!r}")
-    return value
+    # --- media
+    minio_endpoint: str = option(
+        "",
+        "MINIO_ENDPOINT",
+        "MinIO or any S3 store for media bytes, host:port. Unset: DATA_DIR/media.",
+        "--minio-endpoint",
+        "HOST:PORT",
+    )
+    minio_public_endpoint: str = option(
+        "",
+        "MINIO_PUBLIC_ENDPOINT",
+        "host:port clients upload to, when it differs from MINIO_ENDPOINT (e.g. behind a proxy).",
+        "--minio-public-endpoint",
+        "HOST:PORT",
+    )
+    minio_region: str = option(
+        "us-east-1", "MINIO_REGION", "S3 region of the bucket.", "--minio-region", "NAME"
+    )
+    minio_access_key: str = option(
+        "", "MINIO_ACCESS_KEY", "S3 access key.", "--minio-access-key", "KEY"
+    )
+    minio_secret_key: str = option("", "MINIO_SECRET_KEY", "S3 secret key (environment only).")
+    minio_bucket: str = option(
+        "chirp-media",
+        "MINIO_BUCKET",
+        "Bucket for media; created at start-up.",
+        "--minio-bucket",
+        "NAME",
+    )
+    minio_secure: bool = option(
+        False, "MINIO_SECURE", "Use HTTPS to reach the S3 store.", "--minio-secure", "BOOL"
+    )
+    cdn_base_url: str = option(
+        "",
+        "CDN_BASE_URL",
+        "Base of Media.url: the pull CDN in front of this service's /media/ route. "
+        "Default: CHIRP_PUBLIC_URL (the origin itself).",
+        "--cdn-base-url",
+        "URL",
+    )
+    max_photo_bytes: PositiveInt = option(
+        5 * 1024 * 1024,
+        "CHIRP_MAX_PHOTO_BYTES",
+        "Largest JPEG, PNG or WebP upload.",
+        "--max-photo-bytes",
+        "BYTES",
+    )
+    max_gif_bytes: PositiveInt = option(
+        15 * 1024 * 1024, "CHIRP_MAX_GIF_BYTES", "Largest GIF upload.", "--max-gif-bytes", "BYTES"
+    )
+    max_video_bytes: PositiveInt = option(
+        512 * 1024 * 1024,
+        "CHIRP_MAX_VIDEO_BYTES",
+        "Largest MP4 upload.",
+        "--max-video-bytes",
+        "BYTES",
+    )
+    upload_url_ttl_seconds: PositiveInt = option(
+        15 * 60,
+        "CHIRP_UPLOAD_URL_TTL",
+        "Lifetime of an upload URL in seconds.",
+        "--upload-url-ttl",
+        "SECONDS",
+    )
+    media_sweep_after_seconds: PositiveInt = option(
+        24 * 3600,
+        "CHIRP_MEDIA_SWEEP_AFTER",
+        "Uploaded media never attached to a tweet is removed after this many seconds.",
+        "--media-sweep-after",
+        "SECONDS",
+    )
 
+    # --- production stores
+    neo4j_uri: str = option(
+        "",
+        "NEO4J_URI",
+        "Neo4j for the social graph, e.g. neo4j://host:7687. Unset: embedded SQLite.",
+        "--neo4j-uri",
+        "URI",
+    )
+    neo4j_user: str = option("neo4j", "NEO4J_USER", "Neo4j user name.", "--neo4j-user", "USER")
+    neo4j_password: str = option("", "NEO4J_PASSWORD", "Neo4j password (environment only).")
+    neo4j_database: str = option(
+        "neo4j", "NEO4J_DATABASE", "Neo4j database name.", "--neo4j-database", "NAME"
+    )
+    mongodb_uri: str = option(
+        "",
+        "MONGODB_URI",
+        "MongoDB (a replica set or mongos) for tweets and likes, e.g. "
+        "mongodb://host:27017/?replicaSet=rs0. Unset: embedded SQLite.",
+        "--mongodb-uri",
+        "URI",
+    )
+    mongodb_db: str = option(
+        "chirp", "MONGODB_DB", "MongoDB database name.", "--mongodb-db", "NAME"
+    )
+    redis_url: str = option(
+        "",
+        "REDIS_URL",
+        "Redis for the timeline cache, e.g. redis://host:6379/0. Unset: in-process cache.",
+        "--redis-url",
+        "URL",
+    )
 
-def _bool(raw: str) -> bool:
-    value = raw.strip().lower()
-    if value in {"1", "true", "yes", "on"}:
-        return True
-    if value in {"0", "false", "no", "off"}:
-        return False
-    raise ValueError(f"must be true or false, got {raw!r}")
-
-
-def _log_level(raw: str) -> str:
-    value = raw.upper()
-    if value not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
-        raise ValueError(f"must be DEBUG, INFO, WARNING or ERROR, got {raw!r}")
-    return value
-
-
-@dataclass(frozen=True)
-class Option:
-    """One setting: its field name, environment variable, parser and help."""
-
-    field: str
-    env: str
-    parse: Callable[[str], Any]
-    help: str
-    flag: str | None = None  # None: environment only (secrets)
-    metavar: str = "VALUE"
-
-
-@dataclass(frozen=True)
-class Settings:
-    host: str = "127.0.0.1"
-    port: int = 8000
-    data_dir: Path = Path("data")
-    public_url: str = ""
-    worker_id: int = 0
-    secret_key: str = ""
-    token_ttl_seconds: int = 30 * 24 * 3600
-    log_level: str = "INFO"
-    startup_timeout_seconds: float = 30.0
-    neo4j_uri: str = ""
-    neo4j_user: str = "neo4j"
-    neo4j_password: str = ""
-    neo4j_database: str = "neo4j"
-    mongodb_uri: str = ""
-    mongodb_db: str = "chirp"
-    redis_url: str = ""
-    timeline_strategy: str = "hybrid"
-    celebrity_threshold: int = 10_000
-    timeline_cap: int = 800
-    active_days: int = 30
-    inprocess_workers: int = 1
-    fanout_concurrency: int = 4
-    fanout_batch: int = 1000
-    claim_idle_seconds: float = 30.0
-    fanout_wait_seconds: float = 1.0
-    repair_after_seconds: float = 60.0
-    minio_endpoint: str = ""
-    minio_access_key: str = ""
-    minio_secret_key: str = ""
-    minio_bucket: str = "chirp-media"
-    minio_public_endpoint: str = ""
-    minio_region: str = "us-east-1"
-    minio_secure: bool = False
-    cdn_base_url: str = ""
-    max_photo_bytes: int = 5 * 1024 * 1024
-    max_gif_bytes: int = 15 * 1024 * 1024
-    max_video_bytes: int = 512 * 1024 * 1024
-    upload_url_ttl_seconds: int = 15 * 60
-    media_sweep_after_seconds: int = 24 * 3600
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Only what the caller passes: reading the environment is ``load_settings``' job."""
+        return (init_settings,)
 
     @property
     def media_base_url(self) -> str:
@@ -145,278 +349,66 @@ class Settings:
         return f"http://{host}:{self.port}"
 
     def replace(self, **changes: Any) -> Settings:
-        return dataclasses.replace(self, **changes)
+        """A copy with ``changes`` (field names), checked like any other value."""
+        return type(self)(**{**self.model_dump(), **changes})
 
 
-OPTIONS: tuple[Option, ...] = (
-    Option("host", "CHIRP_HOST", str, "Interface the HTTP server binds to.", "--host", "HOST"),
-    Option("port", "CHIRP_PORT", _port, "TCP port of the HTTP server.", "--port", "PORT"),
-    Option(
-        "data_dir",
-        "CHIRP_DATA_DIR",
-        Path,
-        "Folder for the embedded stores (SQLite files) and the generated signing key.",
-        "--data-dir",
-        "DIR",
-    ),
-    Option(
-        "public_url",
-        "CHIRP_PUBLIC_URL",
-        str,
-        "Public base URL used in links this service hands out (e.g. Tweet.url); "
-        "default http://HOST:PORT.",
-        "--public-url",
-        "URL",
-    ),
-    Option(
-        "worker_id",
-        "CHIRP_WORKER_ID",
-        _worker_id,
-        "Snowflake worker id, 0-1023; every process that creates ids needs its own.",
-        "--worker-id",
-        "N",
-    ),
-    Option(
-        "secret_key",
-        "CHIRP_SECRET_KEY",
-        str,
-        "Key that signs bearer tokens (environment only). Unset: a random key is "
-        "generated once and kept in DATA_DIR/secret.key.",
-    ),
-    Option(
-        "token_ttl_seconds",
-        "CHIRP_TOKEN_TTL",
-        _positive_int,
-        "Lifetime of a bearer token in seconds.",
-        "--token-ttl",
-        "SECONDS",
-    ),
-    Option(
-        "log_level",
-        "CHIRP_LOG_LEVEL",
-        _log_level,
-        "Log level: DEBUG, INFO, WARNING or ERROR.",
-        "--log-level",
-        "LEVEL",
-    ),
-    Option(
-        "startup_timeout_seconds",
-        "CHIRP_STARTUP_TIMEOUT",
-        _positive_float,
-        "How long start-up keeps retrying a backend that does not answer yet, in seconds.",
-        "--startup-timeout",
-        "SECONDS",
-    ),
-    Option(
-        "timeline_strategy",
-        "CHIRP_TIMELINE_STRATEGY",
-        _strategy,
-        "Home timelines: hybrid (push to followers, merge celebrities at read), push "
-        "(fan out every author) or pull (merge followees' tweets at read, no cache).",
-        "--timeline-strategy",
-        "NAME",
-    ),
-    Option(
-        "celebrity_threshold",
-        "CHIRP_CELEBRITY_THRESHOLD",
-        _positive_int,
-        "Followers from which an author's tweets are merged at read instead of fanned out.",
-        "--celebrity-threshold",
-        "N",
-    ),
-    Option(
-        "timeline_cap",
-        "CHIRP_TIMELINE_CAP",
-        _positive_int,
-        "Tweet ids kept per cached home timeline; older pages come from the stores.",
-        "--timeline-cap",
-        "N",
-    ),
-    Option(
-        "active_days",
-        "CHIRP_ACTIVE_DAYS",
-        _positive_int,
-        "A cached timeline unread this many days expires; fan-out skips its owner.",
-        "--active-days",
-        "DAYS",
-    ),
-    Option(
-        "inprocess_workers",
-        "CHIRP_INPROCESS_WORKERS",
-        _non_negative_int,
-        "Fan-out workers inside the API process (0 when `python app.py worker` runs them).",
-        "--inprocess-workers",
-        "N",
-    ),
-    Option(
-        "fanout_concurrency",
-        "CHIRP_FANOUT_CONCURRENCY",
-        _positive_int,
-        "Fan-out jobs one worker applies at the same time.",
-        "--fanout-concurrency",
-        "N",
-    ),
-    Option(
-        "fanout_batch",
-        "CHIRP_FANOUT_BATCH",
-        _positive_int,
-        "Followers read and written per batch (one pipeline) during fan-out.",
-        "--fanout-batch",
-        "N",
-    ),
-    Option(
-        "fanout_wait_seconds",
-        "CHIRP_FANOUT_WAIT",
-        float,
-        "With in-process workers, how long a post waits for its fan-out so followers "
-        "reading right after see it (0: answer at once; fan-out stays asynchronous).",
-        "--fanout-wait",
-        "SECONDS",
-    ),
-    Option(
-        "claim_idle_seconds",
-        "CHIRP_CLAIM_IDLE",
-        _positive_float,
-        "A fan-out job taken but unfinished this long (its worker died) goes to another worker.",
-        "--claim-idle",
-        "SECONDS",
-    ),
-    Option(
-        "repair_after_seconds",
-        "CHIRP_REPAIR_AFTER",
-        _positive_float,
-        "A stored tweet whose fan-out has not completed after this long is fanned out again.",
-        "--repair-after",
-        "SECONDS",
-    ),
-    Option(
-        "minio_endpoint",
-        "MINIO_ENDPOINT",
-        str,
-        "MinIO or any S3 store for media bytes, host:port. Unset: DATA_DIR/media.",
-        "--minio-endpoint",
-        "HOST:PORT",
-    ),
-    Option(
-        "minio_public_endpoint",
-        "MINIO_PUBLIC_ENDPOINT",
-        str,
-        "host:port clients upload to, when it differs from MINIO_ENDPOINT (e.g. behind a proxy).",
-        "--minio-public-endpoint",
-        "HOST:PORT",
-    ),
-    Option(
-        "minio_region", "MINIO_REGION", str, "S3 region of the bucket.", "--minio-region", "NAME"
-    ),
-    Option(
-        "minio_access_key", "MINIO_ACCESS_KEY", str, "S3 access key.", "--minio-access-key", "KEY"
-    ),
-    Option("minio_secret_key", "MINIO_SECRET_KEY", str, "S3 secret key (environment only)."),
-    Option(
-        "minio_bucket",
-        "MINIO_BUCKET",
-        str,
-        "Bucket for media; created at start-up.",
-        "--minio-bucket",
-        "NAME",
-    ),
-    Option(
-        "minio_secure",
-        "MINIO_SECURE",
-        _bool,
-        "Use HTTPS to reach the S3 store.",
-        "--minio-secure",
-        "BOOL",
-    ),
-    Option(
-        "cdn_base_url",
-        "CDN_BASE_URL",
-        str,
-        "Base of Media.url: the pull CDN in front of this service's /media/ route. "
-        "Default: CHIRP_PUBLIC_URL (the origin itself).",
-        "--cdn-base-url",
-        "URL",
-    ),
-    Option(
-        "max_photo_bytes",
-        "CHIRP_MAX_PHOTO_BYTES",
-        _positive_int,
-        "Largest JPEG, PNG or WebP upload.",
-        "--max-photo-bytes",
-        "BYTES",
-    ),
-    Option(
-        "max_gif_bytes",
-        "CHIRP_MAX_GIF_BYTES",
-        _positive_int,
-        "Largest GIF upload.",
-        "--max-gif-bytes",
-        "BYTES",
-    ),
-    Option(
-        "max_video_bytes",
-        "CHIRP_MAX_VIDEO_BYTES",
-        _positive_int,
-        "Largest MP4 upload.",
-        "--max-video-bytes",
-        "BYTES",
-    ),
-    Option(
-        "upload_url_ttl_seconds",
-        "CHIRP_UPLOAD_URL_TTL",
-        _positive_int,
-        "Lifetime of an upload URL in seconds.",
-        "--upload-url-ttl",
-        "SECONDS",
-    ),
-    Option(
-        "media_sweep_after_seconds",
-        "CHIRP_MEDIA_SWEEP_AFTER",
-        _positive_int,
-        "Uploaded media never attached to a tweet is removed after this many seconds.",
-        "--media-sweep-after",
-        "SECONDS",
-    ),
-    Option(
-        "neo4j_uri",
-        "NEO4J_URI",
-        str,
-        "Neo4j for the social graph, e.g. neo4j://host:7687. Unset: embedded SQLite.",
-        "--neo4j-uri",
-        "URI",
-    ),
-    Option("neo4j_user", "NEO4J_USER", str, "Neo4j user name.", "--neo4j-user", "USER"),
-    Option("neo4j_password", "NEO4J_PASSWORD", str, "Neo4j password (environment only)."),
-    Option(
-        "neo4j_database", "NEO4J_DATABASE", str, "Neo4j database name.", "--neo4j-database", "NAME"
-    ),
-    Option(
-        "mongodb_uri",
-        "MONGODB_URI",
-        str,
-        "MongoDB (a replica set or mongos) for tweets and likes, e.g. "
-        "mongodb://host:27017/?replicaSet=rs0. Unset: embedded SQLite.",
-        "--mongodb-uri",
-        "URI",
-    ),
-    Option("mongodb_db", "MONGODB_DB", str, "MongoDB database name.", "--mongodb-db", "NAME"),
-    Option(
-        "redis_url",
-        "REDIS_URL",
-        str,
-        "Redis for the timeline cache, e.g. redis://host:6379/0. Unset: in-process cache.",
-        "--redis-url",
-        "URL",
-    ),
-)
+@dataclass(frozen=True)
+class Option:
+    """One setting as the command line and its help see it (read off ``Settings``)."""
+
+    field: str
+    env: str
+    help: str
+    flag: str | None  # None: environment only (secrets)
+    metavar: str
+    default: Any
+
+
+def _options() -> tuple[Option, ...]:
+    found = []
+    for name, info in Settings.model_fields.items():
+        extra = info.json_schema_extra
+        assert isinstance(info.validation_alias, str), name
+        assert isinstance(extra, dict), name
+        flag, metavar = extra["flag"], extra["metavar"]
+        assert flag is None or isinstance(flag, str), name
+        found.append(
+            Option(
+                name,
+                info.validation_alias,
+                info.description or "",
+                flag,
+                str(metavar),
+                info.default,
+            )
+        )
+    return tuple(found)
+
+
+OPTIONS: tuple[Option, ...] = _options()
 
 
 class SettingsError(ValueError):
     """A setting has a value that cannot be used."""
 
 
-def _default(option: Option) -> Any:
-    return next(f.default for f in dataclasses.fields(Settings) if f.name == option.field)
+class _Environment(EnvSettingsSource):
+    """pydantic-settings' environment source, over a given mapping instead of os.environ.
+
+    Only the declared variables are handed on: the source would otherwise also take a
+    variable named like a field (``port``) for it.
+    """
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        declared = {option.env for option in OPTIONS}
+        self._given = {name: value for name, value in env.items() if name in declared}
+        super().__init__(Settings)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return parse_env_vars(
+            self._given, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str
+        )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -424,8 +416,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     for option in OPTIONS:
         if option.flag is None:
             continue
-        default = _default(option)
-        shown = f" (default: {default})" if default not in ("", None) else ""
+        shown = f" (default: {option.default})" if option.default not in ("", None) else ""
         parser.add_argument(
             option.flag,
             dest=option.field,
@@ -447,24 +438,28 @@ def environment_help() -> str:
 def load_settings(
     env: Mapping[str, str] | None = None, args: argparse.Namespace | None = None
 ) -> Settings:
-    """Build settings from defaults, then the environment, then parsed flags."""
-    env = os.environ if env is None else env
+    """Settings from the defaults, then the environment (``os.environ`` unless given), then
+    parsed flags. A value that cannot be used is a SettingsError naming where it came from."""
+    by_env = {option.env: option for option in OPTIONS}
     values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for name, raw in _Environment(os.environ if env is None else env)().items():
+        option = by_env[name]
+        values[option.field], sources[option.field] = raw, name
     for option in OPTIONS:
-        raw: str | None = None
-        source = option.env
-        if args is not None and getattr(args, option.field, None) is not None:
-            raw = str(getattr(args, option.field))
-            source = option.flag or option.env
-        elif env.get(option.env, "") != "":
-            raw = env[option.env]
-        if raw is None:
-            continue
-        try:
-            values[option.field] = option.parse(raw)
-        except ValueError as exc:
-            raise SettingsError(f"{source}: {exc}") from exc
-    return Settings(**values)
+        given = getattr(args, option.field, None)
+        if option.flag is not None and given is not None:
+            values[option.field], sources[option.field] = str(given), option.flag
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = str(error["loc"][0])
+        reason = error["msg"].removeprefix("Value error, ")
+        where = sources.get(field, field)
+        raise SettingsError(
+            f"{where}: {reason[:1].lower()}{reason[1:]}, got {error['input']!r}"
+        ) from None
 
 
 def option_names() -> Sequence[str]:

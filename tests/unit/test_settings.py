@@ -1,9 +1,8 @@
-"""Settings (core/settings.py): defaults, environment, CLI flags, validation, help."""
+"""Settings (bootstrap/settings.py): defaults, environment, CLI flags, validation, help."""
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from pathlib import Path
 
 import pytest
@@ -72,6 +71,27 @@ def test_an_empty_environment_variable_means_unset() -> None:
 
 def test_unrelated_environment_variables_are_ignored() -> None:
     assert load_settings(env={"PORT": "1", "HOST": "x", "chirp_port": "2"}) == Settings()
+    # named like a field, not like its variable
+    assert load_settings(env={"port": "1", "host": "x", "redis_url": "redis://x"}) == Settings()
+
+
+def test_load_settings_reads_the_process_environment_by_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CHIRP_PORT", "9005")
+    monkeypatch.setenv("REDIS_URL", "redis://cache:6379/0")
+    settings = load_settings()
+    assert (settings.port, settings.redis_url) == (9005, "redis://cache:6379/0")
+
+
+def test_settings_built_in_code_never_read_the_process_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A test building Settings(...) must not pick up a developer's REDIS_URL."""
+    monkeypatch.setenv("REDIS_URL", "redis://production:6379/0")
+    monkeypatch.setenv("CHIRP_PORT", "9005")
+    assert Settings().redis_url == ""
+    assert Settings(host="h").port == 8000
 
 
 def test_cli_flags_win_over_the_environment() -> None:
@@ -176,12 +196,23 @@ def test_replace_returns_a_changed_copy() -> None:
     assert (settings.port, changed.port) == (8000, 1)
 
 
+def test_settings_are_checked_in_code_too_and_cannot_change() -> None:
+    with pytest.raises(ValueError, match="0-65535"):
+        Settings(port=70000)
+    with pytest.raises(ValueError, match="between 0 and 1023"):
+        Settings().replace(worker_id=1024)
+    with pytest.raises(ValueError, match="prot"):
+        Settings(prot=1)  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="frozen"):
+        Settings().port = 1
+
+
 # DESIGN.md names the production backends' variables as their drivers' users know them.
 BACKEND_PREFIXES = ("NEO4J_", "MONGODB_", "REDIS_", "MINIO_", "CDN_")
 
 
 def test_every_option_has_help_and_a_chirp_environment_variable() -> None:
-    fields = {f.name for f in dataclasses.fields(Settings)}
+    fields = set(Settings.model_fields)
     for option in OPTIONS:
         assert option.help.strip(), option
         assert option.env.startswith(("CHIRP_", *BACKEND_PREFIXES)), option
