@@ -3,7 +3,7 @@
 The HTTP sections measure a home page with everything a request costs besides
 the timeline: HTTP, the token, GraphQL (or the floor's JSON), the page's authors
 and viewer flags. Those costs are the same whatever the strategy, so they dilute
-the difference the strategy makes. This measures ``TimelineEngine.home`` alone:
+the difference the strategy makes. This measures ``HomeTimeline.read`` alone:
 the first page (20 tweets, asked as the API asks, page + 1) of each reader of a
 pool in turn, one read at a time, each read's wall time recorded.
 

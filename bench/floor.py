@@ -1,6 +1,6 @@
 """The floor: the home-timeline page as plain JSON from a minimal aiohttp handler.
 
-Same settings, same stores, same services (``TimelineEngine.home`` and one
+Same settings, same stores, same services (``HomeTimeline.read`` and one
 batch each for authors, viewer likes and viewer retweets) as the GraphQL
 server; no GraphQL. The JSON has the shape and values of the GraphQL answer
 to ``bench.scenarios.HOME_QUERY``.

@@ -1,7 +1,7 @@
 """Lookahead: which fields a request selects below the field being resolved.
 
 A connection resolver that knows its nodes' selected fields can fetch what they
-will need in one batch per kind before returning (``TweetConnection.load``), so
+will need in one batch per kind before returning (``prefetch_tweet_fields`` in resolvers/loaders.py), so
 the node fields then answer from values already loaded instead of each awaiting
 a loader future. Over-approximates on purpose: fields under @skip/@include and
 under every type condition count as selected (a prefetch too many costs one
@@ -23,7 +23,7 @@ from graphql import (
 
 CACHE_SIZE = 1024
 # (id of the field's first node, path) -> (that node, the names): documents are
-# parsed once and cached (schema/pipeline.py), so a node's identity is stable
+# parsed once and cached (pipeline.py), so a node's identity is stable
 # across the requests that send the same document; the node is kept so its id
 # cannot be reused by another while the entry lives.
 _cache: dict[tuple[int, tuple[str, ...]], tuple[FieldNode, frozenset[str]]] = {}

@@ -2,9 +2,10 @@
 
 The extension sets the token limit, adds Chirp's validation rules, serves
 parsing and validation from caches keyed by the document, and reports each
-operation's latency (for /metrics) to a callback. strawberry's ParserCache, ValidationCache,
-AddValidationRules and MaxTokensLimiter do the same as four extensions; each
-extension costs hook calls in every phase of every request, so one does it all.
+operation's latency (for /metrics) to a callback. strawberry's ParserCache,
+ValidationCache, AddValidationRules and MaxTokensLimiter do the same as four
+extensions; each extension costs hook calls in every phase of every request,
+so one does it all.
 
 ``ValidatedQueries`` remembers the query documents that passed validation, so a
 query sent again runs on graphql-core's ``execute`` directly (``ChirpSchema.execute``),

@@ -1,4 +1,5 @@
-"""The EventBus contract (timeline/events.py): every adapter must pass these tests.
+"""The EventBus contract (timeline/port.py): every adapter must pass these tests
+(timeline/memory.py, timeline/redis.py).
 
 A listener receives every event published once it listens. "Once it listens"
 is made observable the same way for every adapter: the test publishes warm-up

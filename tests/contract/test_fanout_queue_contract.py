@@ -1,4 +1,5 @@
-"""The FanoutQueue contract (timeline/queue.py): every adapter must pass these tests.
+"""The FanoutQueue contract (timeline/port.py): every adapter must pass these tests
+(timeline/memory.py, timeline/redis.py).
 
 Jobs are delivered at least once: a taken job stays pending until acknowledged,
 and a job left pending for ``min_idle_ms`` is claimed by another consumer.

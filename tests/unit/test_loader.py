@@ -1,4 +1,4 @@
-"""The request-scoped batching loader (resolvers/loader.py)."""
+"""The request-scoped batching loader (resolvers/dataloader.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Lookahead (schema/lookahead.py): the fields a document selects below a field."""
+"""Lookahead (schema/execution/lookahead.py): the fields a document selects below a field."""
 
 from __future__ import annotations
 

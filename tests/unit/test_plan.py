@@ -1,4 +1,4 @@
-"""Execution plans (schema/plan.py) answer exactly as graphql-core's reference executor.
+"""Execution plans (schema/execution/plan.py) answer exactly as graphql-core's reference executor.
 
 ``build_schema()`` runs queries from compiled plans; ``build_schema(plans=False)``
 runs every operation on graphql-core's executor. This module is the spec of the
@@ -1188,10 +1188,10 @@ def test_a_dropped_schema_takes_its_plans_with_it(env: Env) -> None:
 # The fallback once re-ran the operation on the context the abandoned attempt had
 # used, its loaders full: resolvers that had been asynchronous answered at once, so
 # errors came in another order, and a null propagating to the root kept another
-# error, or one more, than the reference executor (fixed: schema/plan.py gives the
-# fallback fresh loaders). And the reference executor crashed when a failed field's
+# error, or one more, than the reference executor (fixed: schema/execution/plan.py
+# gives the fallback fresh loaders). And the reference executor crashed when a failed field's
 # siblings were cancelled while another field awaited the same loader key (fixed:
-# resolvers/loader.py, a cached future is not cancelled for the others).
+# resolvers/dataloader.py, a cached future is not cancelled for the others).
 
 
 def test_the_fallback_reports_the_error_the_reference_reports(env: Env) -> None:

@@ -1,4 +1,4 @@
-"""The services above the ports (core/services.py, timeline/service.py).
+"""The services above the ports (services/, built by bootstrap/services.py).
 
 They run against the real embedded adapters (SQLite files in a temporary
 folder, the in-memory timeline cache), built the way the app builds them.
