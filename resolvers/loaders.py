@@ -60,7 +60,8 @@ class Loaders:
         self.social = services.social
         self.tweet_service = services.tweets
         self.media_service = services.media
-        self._user_views: dict[Callable[[UserRecord], Any], View[int, UserRecord, Any]] = {}
+        # by maker: read directly by a field resolved once per tweet (resolvers.tweets.author)
+        self.user_views: dict[Callable[[UserRecord], Any], View[int, UserRecord, Any]] = {}
 
     @cached_property
     def users(self) -> Loader[int, UserRecord | None]:
@@ -111,9 +112,9 @@ class Loaders:
 
     def users_as(self, make: Callable[[UserRecord], W]) -> View[int, UserRecord, W]:
         """This request's users, each made into ``make``'s object once (``View``)."""
-        found = self._user_views.get(make)
+        found = self.user_views.get(make)
         if found is None:
-            found = self._user_views[make] = View(self.users, make, "user")
+            found = self.user_views[make] = View(self.users, make, "user")
         return found
 
     def prime_tweets(self, tweets: Iterable[TweetRecord]) -> None:

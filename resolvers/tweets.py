@@ -37,7 +37,9 @@ async def node(ctx: Context, raw_id: str) -> TweetRecord | UserRecord | MediaRec
 def author(ctx: Context, record: TweetRecord, make: Callable[[UserRecord], T]) -> T | Awaitable[T]:
     """The author as ``make``'s object: the object itself when the author is loaded (a
     connection prefetches them), else an awaitable; one object per author per request."""
-    return ctx.loaders.users_as(make).value_or_load(record.author_id)
+    loaders = ctx.loaders
+    view = loaders.user_views.get(make) or loaders.users_as(make)
+    return view.value_or_load(record.author_id)
 
 
 async def url(ctx: Context, record: TweetRecord) -> str:
