@@ -186,10 +186,8 @@ def test_home_lua_counts_reads_posts_and_each_kind_of_error(
 # ------------------------------------------------------- bench.engine, in process
 
 
-@pytest.mark.parametrize("strategy", ["hybrid", "pull"])
-def test_engine_reads_every_pool_and_reports_its_latency(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, strategy: str
-) -> None:
+def seeded_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, strategy: str) -> seed.Manifest:
+    """A small seeded data set in ``tmp_path``, with the settings to read it."""
     config = seed.SeedConfig(
         users=300, celebrity_threshold=75, celebrities=2, readers_per_class=5, mixed_readers=10
     )
@@ -210,12 +208,32 @@ def test_engine_reads_every_pool_and_reports_its_latency(
 
     asyncio.run(seeded())
     planned.manifest.save(tmp_path)
+    return planned.manifest
+
+
+@pytest.mark.parametrize("strategy", ["hybrid", "pull"])
+def test_engine_reads_every_pool_and_reports_its_latency(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, strategy: str
+) -> None:
+    manifest = seeded_dir(tmp_path, monkeypatch, strategy)
 
     found = asyncio.run(engine.measure(tmp_path, ["10", "100"], 0.2))
 
     assert found["strategy"] == strategy
     for pool in ("10", "100"):
         figures = found[pool]
-        assert figures["reads"] >= len(planned.manifest.readers[pool])
+        assert figures["reads"] >= len(manifest.readers[pool])
         assert 0 < figures["p50_ms"] <= figures["p90_ms"] <= figures["p99_ms"] <= figures["max_ms"]
         assert figures["reads_per_s"] > 0
+
+
+def test_engine_reads_whole_home_pages_through_graphql_a_given_number_of_times(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seeded_dir(tmp_path, monkeypatch, "hybrid")
+
+    found = asyncio.run(engine.measure(tmp_path, ["10"], 60.0, graphql=True, reads=7))
+
+    assert found["graphql"] is True
+    assert found["10"]["reads"] == 7  # a count, not a duration: instruction counts compare
+    assert 0 < found["10"]["p50_ms"] <= found["10"]["max_ms"]
