@@ -26,7 +26,7 @@ from bootstrap.settings import (
     load_settings,
 )
 from bootstrap.stores import UNAVAILABLE_ERRORS, BackendStartError, init_stores
-from schema import build_schema
+from schema import QueryLimits, build_schema
 from services.container import Services
 from web.media_routes import add_media_routes
 from web.routes import add_routes, add_worker_routes, error_middleware
@@ -43,7 +43,12 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> web.Ap
     """The API: GraphQL, media and health routes over the services ``serving`` runs."""
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[error_middleware])
     app[SETTINGS_KEY] = settings
-    add_routes(app, build_schema(UNAVAILABLE_ERRORS), lambda: app[SERVICES_KEY])
+    limits = QueryLimits(
+        max_cost=settings.max_query_cost,
+        max_nodes=settings.max_query_nodes,
+        introspection=settings.introspection,
+    )
+    add_routes(app, build_schema(UNAVAILABLE_ERRORS, limits=limits), lambda: app[SERVICES_KEY])
     add_media_routes(app, lambda: app[SERVICES_KEY])
 
     async def services_ctx(app: web.Application) -> AsyncIterator[None]:

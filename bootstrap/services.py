@@ -15,16 +15,18 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from bootstrap.settings import Settings
+from bootstrap.settings import Settings, parse_rate
 from bootstrap.stores import UNAVAILABLE_ERRORS, MediaStores, open_media, open_stores
 from core.ids import SnowflakeGenerator
 from core.security import Passwords, Tokens, load_or_create_secret
 from services.accounts import AccountService
 from services.container import Services, Stores
+from services.limits import Budgets, RateLimits, parse_networks
 from services.links import LinkService
 from services.media import MediaLimits, MediaService
 from services.social import SocialService
 from services.tweets import TweetService
+from throttle.port import Limiter, Rule
 from timeline.config import UNAVAILABLE, TimelineConfig
 from timeline.fanout import FanOut
 from timeline.feeds import Feeds
@@ -64,8 +66,10 @@ def build_services(
     unavailable: tuple[type[BaseException], ...] = (),
     media: MediaService | None = None,
     links: LinkService | None = None,
+    limits: RateLimits | None = None,
 ) -> Services:
-    """The services over ``stores``; ``unavailable``: the errors meaning a store is down."""
+    """The services over ``stores``; ``unavailable``: the errors meaning a store is down;
+    ``limits``: rate limits (None: nothing is limited)."""
     config = timeline or TimelineConfig()
     down = unavailable or UNAVAILABLE
     feeds = Feeds(stores.tweets, stores.timelines, config)
@@ -91,7 +95,26 @@ def build_services(
         public_url=public_url.rstrip("/"),
         media=media,
         links=links,
+        limits=limits,
     )
+
+
+def rate_limits(settings: Settings, limiter: Limiter) -> RateLimits:
+    """The rate limits the settings describe, kept in ``limiter``."""
+
+    def rule(name: str, value: str) -> Rule:
+        return Rule(name, *parse_rate(value))
+
+    budgets = Budgets(
+        user=rule("user", settings.rate_limit_user),
+        anonymous=rule("ip", settings.rate_limit_anonymous),
+        sign_up=rule("sign_up", settings.rate_limit_sign_up),
+        log_in=rule("log_in", settings.rate_limit_log_in),
+        upload=rule("upload", settings.rate_limit_upload),
+        delete=rule("delete", settings.rate_limit_delete),
+        safelist=parse_networks(settings.rate_limit_safelist),
+    )
+    return RateLimits(limiter, budgets, trusted_proxies=parse_networks(settings.trusted_proxies))
 
 
 def make_services(
@@ -133,6 +156,7 @@ def make_services(
         UNAVAILABLE_ERRORS,
         media_service,
         links,
+        rate_limits(settings, stores.limiter),
     )
 
 

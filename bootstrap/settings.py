@@ -21,6 +21,7 @@ subcommands (``worker``, ``admin init``) that share these flags. Building
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -55,6 +56,43 @@ LogLevel = Annotated[
     Literal["DEBUG", "INFO", "WARNING", "ERROR"],
     BeforeValidator(lambda v: v.upper() if isinstance(v, str) else v),
 ]
+
+
+def _rate_rule(value: str) -> str:
+    parse_rate(value)
+    return value
+
+
+def _networks(value: str) -> str:
+    for part in value.split(","):
+        if part.strip():
+            try:
+                ipaddress.ip_network(part.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"{part.strip()!r} is not an IP address or CIDR") from None
+    return value
+
+
+_PERIODS = {"s": 1, "m": 60, "h": 3600}
+
+
+def parse_rate(value: str) -> tuple[int, int]:
+    """'15000/5m' -> (15000, 300): points (or attempts) and the window in seconds."""
+    amount, _, period = value.strip().partition("/")
+    period = period.strip().lower()
+    unit = _PERIODS.get(period[-1:]) if period else None
+    digits = period[:-1] if unit else period
+    try:
+        points, seconds = int(amount), int(digits or "1") * (unit or 1)
+    except ValueError:
+        points = seconds = 0
+    if points < 1 or seconds < 1:
+        raise ValueError("must be POINTS/PERIOD, e.g. 1500/5m (period in s, m or h)")
+    return points, seconds
+
+
+RateRule = Annotated[str, AfterValidator(_rate_rule)]
+Networks = Annotated[str, AfterValidator(_networks)]
 Strategy = Annotated[
     Literal["hybrid", "push", "pull"],
     BeforeValidator(lambda v: v.lower() if isinstance(v, str) else v),
@@ -319,6 +357,88 @@ class Settings(BaseSettings):
         "Redis for the timeline cache, e.g. redis://host:6379/0. Unset: in-process cache.",
         "--redis-url",
         "URL",
+    )
+
+    # --- on the open internet: limits, keys, query cost (README "Running in production")
+    rate_limit_user: RateRule = option(
+        "15000/5m",
+        "CHIRP_RATE_LIMIT_USER",
+        "Points a signed-in user may spend per window (a request costs its query cost), "
+        "as POINTS/PERIOD with the period in s, m or h.",
+        "--rate-limit-user",
+        "POINTS/PERIOD",
+    )
+    rate_limit_anonymous: RateRule = option(
+        "3000/5m",
+        "CHIRP_RATE_LIMIT_ANONYMOUS",
+        "Points an anonymous client IP address (IPv6: its /64) may spend per window.",
+        "--rate-limit-anonymous",
+        "POINTS/PERIOD",
+    )
+    rate_limit_sign_up: RateRule = option(
+        "5/30m",
+        "CHIRP_RATE_LIMIT_SIGN_UP",
+        "Sign-ups per client IP address per window.",
+        "--rate-limit-sign-up",
+        "N/PERIOD",
+    )
+    rate_limit_log_in: RateRule = option(
+        "25/5m",
+        "CHIRP_RATE_LIMIT_LOG_IN",
+        "Log-in attempts per window, per client IP address and, separately, per handle.",
+        "--rate-limit-log-in",
+        "N/PERIOD",
+    )
+    rate_limit_upload: RateRule = option(
+        "30/30m",
+        "CHIRP_RATE_LIMIT_UPLOAD",
+        "Media uploads a user may start per window.",
+        "--rate-limit-upload",
+        "N/PERIOD",
+    )
+    rate_limit_delete: RateRule = option(
+        "30/30m",
+        "CHIRP_RATE_LIMIT_DELETE",
+        "Tweets a user may delete per window.",
+        "--rate-limit-delete",
+        "N/PERIOD",
+    )
+    rate_limit_safelist: Networks = option(
+        "127.0.0.0/8,::1/128",
+        "CHIRP_RATE_LIMIT_SAFELIST",
+        "Comma-separated CIDRs never rate limited (log-in's per-handle limit still "
+        "applies); empty safelists nothing.",
+        "--rate-limit-safelist",
+        "CIDRS",
+    )
+    trusted_proxies: Networks = option(
+        "",
+        "CHIRP_TRUSTED_PROXIES",
+        "Comma-separated CIDRs of load balancers whose X-Forwarded-For names the client.",
+        "--trusted-proxies",
+        "CIDRS",
+    )
+    max_query_cost: PositiveInt = option(
+        5000,
+        "CHIRP_MAX_QUERY_COST",
+        "Highest query cost one request may have; costlier ones are refused before they run.",
+        "--max-query-cost",
+        "POINTS",
+    )
+    max_query_nodes: PositiveInt = option(
+        500_000,
+        "CHIRP_MAX_QUERY_NODES",
+        "Most list items one request may ask for (GitHub's node limit).",
+        "--max-query-nodes",
+        "N",
+    )
+    introspection: bool = option(
+        True,
+        "CHIRP_INTROSPECTION",
+        "Answer introspection (__schema, __type) and suggest field names in errors; "
+        "production turns both off.",
+        "--introspection",
+        "true|false",
     )
 
     @classmethod

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 from minio import Minio
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
+from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -42,6 +42,8 @@ from media.minio import UNAVAILABLE_ERRORS as S3_UNAVAILABLE
 from media.minio import MinioObjectStore
 from media.port import ObjectStore
 from services.container import Stores
+from throttle.memory import MemoryLimiter
+from throttle.redis import RedisLimiter
 from timeline.memory import MemoryEventBus, MemoryFanoutQueue, MemoryTimelineCache
 from timeline.redis import UNAVAILABLE_ERRORS as REDIS_UNAVAILABLE
 from timeline.redis import RedisEventBus, RedisFanoutQueue, RedisTimelineCache
@@ -100,6 +102,9 @@ def redact(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+LIMITER_TIMEOUT_SECONDS = 0.1
+
+
 def choose_stores(settings: Settings) -> tuple[Stores, list[tuple[str, Adapter]]]:
     """The stores the settings select, not opened yet, and the order to open them in."""
     graph: Neo4jSocialGraph | SqliteSocialGraph
@@ -107,6 +112,7 @@ def choose_stores(settings: Settings) -> tuple[Stores, list[tuple[str, Adapter]]
     timelines: RedisTimelineCache | MemoryTimelineCache
     queue: RedisFanoutQueue | MemoryFanoutQueue
     events: RedisEventBus | MemoryEventBus
+    limiter: RedisLimiter | MemoryLimiter
     if settings.neo4j_uri:
         driver = neo4j_connect(settings.neo4j_uri, settings.neo4j_user, settings.neo4j_password)
         graph = Neo4jSocialGraph(driver, settings.neo4j_database)
@@ -137,21 +143,35 @@ def choose_stores(settings: Settings) -> tuple[Stores, list[tuple[str, Adapter]]
 
         timelines = RedisTimelineCache(redis_client(), ttl, settings.fanout_batch)
         queue, events = RedisFanoutQueue(redis_client()), RedisEventBus(redis_client())
+        # On every request's path: a tight timeout and no retries (a slow Redis must
+        # not slow every request; limits fail open, or to in-process for log-in).
+        limiter = RedisLimiter(
+            Redis.from_url(
+                settings.redis_url,
+                socket_timeout=LIMITER_TIMEOUT_SECONDS,
+                socket_connect_timeout=LIMITER_TIMEOUT_SECONDS,
+                retry=Retry(NoBackoff(), 0),
+            )
+        )
         timelines_where = where
         queue_where, events_where = f"fan-out queue: {where}", f"realtime events: {where}"
+        limiter_where = f"rate limits: {where}"
     else:
         timelines, queue, events = MemoryTimelineCache(ttl), MemoryFanoutQueue(), MemoryEventBus()
+        limiter = MemoryLimiter()
         timelines_where = "in-process cache"
         queue_where, events_where = "in-process fan-out queue", "in-process realtime events"
+        limiter_where = "in-process rate limits"
     opening: list[tuple[str, str, Adapter]] = [
         ("graph", graph_where, graph),
         ("tweets", tweets_where, tweets),
         ("timelines", timelines_where, timelines),
         ("queue", queue_where, queue),
         ("events", events_where, events),
+        ("limiter", limiter_where, limiter),
     ]
     descriptions = {name: where for name, where, _ in opening}
-    stores = Stores(graph, tweets, timelines, queue, events, descriptions)
+    stores = Stores(graph, tweets, timelines, queue, events, limiter, descriptions)
     return stores, [(name, adapter) for name, _, adapter in opening]
 
 

@@ -8,6 +8,8 @@ malformed arguments, an unavailable backend).
 
 from __future__ import annotations
 
+import math
+
 
 class UserError(Exception):
     """An expected problem, reported to the client as a ``UserError`` object."""
@@ -64,3 +66,17 @@ class ServiceUnavailable(ApiError):
         self, message: str = "A backend service is unavailable; try again shortly."
     ) -> None:
         super().__init__(message)
+
+
+class RateLimited(ApiError):
+    """Over a rate limit: HTTP 429, ``Retry-After``, ``extensions.retryAfter`` (seconds)."""
+
+    code = "RATE_LIMITED"
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    @property
+    def extensions(self) -> dict[str, object]:
+        return {"retryAfter": max(1, math.ceil(self.retry_after))}

@@ -10,10 +10,12 @@ from resolvers.context import Context
 async def sign_up(
     ctx: Context, handle: str, password: str, display_name: str | None, bio: str | None
 ) -> tuple[str, UserRecord]:
+    await ctx.attempt("sign_up")
     return await ctx.services.accounts.sign_up(handle, password, display_name, bio)
 
 
 async def log_in(ctx: Context, handle: str, password: str) -> tuple[str, UserRecord]:
+    await ctx.attempt("log_in", [handle.strip().lower()], protects_subject=True)
     return await ctx.services.accounts.log_in(handle, password)
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from core.errors import Unauthenticated
+from core.errors import RateLimited, Unauthenticated
 from core.security import InvalidToken
 from resolvers.loaders import Loaders
 from services.container import Services
+from services.limits import Caller
+from throttle.port import Verdict
 
 
 def _viewer(services: Services, authorization: str | None) -> tuple[int | None, str | None]:
@@ -31,6 +34,12 @@ class Context:
     idempotency_key: str | None = None
     # set by strawberry from a WebSocket's connection_init payload
     connection_params: dict[str, object] | None = None
+    client_ip: str = ""
+    app_id: int | None = None
+    app_quota: int | None = None  # points per hour of the app named by X-Api-Key
+    # the budget this request was charged to, after the charge (or its refusal)
+    budget: Verdict | None = None
+    retry_after: float | None = None  # set when a limit refused this request
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
@@ -53,6 +62,44 @@ class Context:
         viewer_id, auth_error = _viewer(services, authorization)
         return cls(services, viewer_id, auth_error, idempotency_key)
 
+    @property
+    def caller(self) -> Caller:
+        return Caller(self.client_ip, self.viewer_id, self.app_id, self.app_quota)
+
+    async def charge(self, points: int) -> Verdict | None:
+        """Charge ``points`` to this request's budget (RateLimited when it cannot pay)."""
+        limits = self.services.limits
+        if limits is None:
+            return None
+        try:
+            self.budget = await limits.charge(self.caller, points)
+        except RateLimited as exc:
+            self.retry_after = exc.retry_after
+            raise
+        return self.budget
+
+    async def attempt(
+        self,
+        action: str,
+        subjects: Sequence[str] = (),
+        *,
+        per_ip: bool = True,
+        protects_subject: bool = False,
+    ) -> None:
+        """One attempt at an action with a budget of its own (RateLimited over it)."""
+        if self.services.limits is not None:
+            try:
+                await self.services.limits.attempt(
+                    action,
+                    self.caller,
+                    subjects,
+                    per_ip=per_ip,
+                    protects_subject=protects_subject,
+                )
+            except RateLimited as exc:
+                self.retry_after = exc.retry_after
+                raise
+
     async def require_viewer(self) -> int:
         """The signed-in user's id, or an UNAUTHENTICATED error.
 
@@ -68,3 +115,8 @@ class Context:
             raise Unauthenticated("The account this token was issued for does not exist.")
         known.add(self.viewer_id)
         return self.viewer_id
+
+
+async def meter(context: object, points: int) -> Verdict | None:
+    """The schema's meter: charge an operation's cost to its caller's budget."""
+    return await context.charge(points) if isinstance(context, Context) else None

@@ -31,6 +31,7 @@ async def create_media_upload(
     ctx: Context, content_type: str, size_bytes: int
 ) -> tuple[MediaRecord, UploadTarget]:
     viewer_id = await ctx.require_viewer()
+    await ctx.attempt("upload", [str(viewer_id)], per_ip=False)
     return await _media_service(ctx).create_upload(viewer_id, content_type, size_bytes)
 
 

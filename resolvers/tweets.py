@@ -99,6 +99,7 @@ async def create_tweet(ctx: Context, text: str, raw_media_ids: Sequence[str] = (
 
 async def delete_tweet(ctx: Context, raw_id: str) -> int:
     viewer_id = await ctx.require_viewer()
+    await ctx.attempt("delete", [str(viewer_id)], per_ip=False)
     deleted = await ctx.services.tweets.delete(viewer_id, mutation_id(raw_id, "id"))
     return deleted.id
 

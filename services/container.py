@@ -9,10 +9,13 @@ from core.security import Tokens
 from docstore.port import TweetStore
 from graph.port import SocialGraph
 from services.accounts import AccountService, RecentIds
+from services.limits import RateLimits
 from services.links import LinkService
 from services.media import MediaService
 from services.social import SocialService
 from services.tweets import TweetService
+from throttle.memory import MemoryLimiter
+from throttle.port import Limiter
 from timeline.fanout import FanOut
 from timeline.home import HomeTimeline
 from timeline.memory import MemoryEventBus, MemoryFanoutQueue
@@ -29,6 +32,7 @@ class Stores:
     timelines: TimelineCache
     queue: FanoutQueue = field(default_factory=MemoryFanoutQueue)
     events: EventBus = field(default_factory=MemoryEventBus)
+    limiter: Limiter = field(default_factory=MemoryLimiter)
     descriptions: dict[str, str] = field(default_factory=dict)  # for logs and /readyz
 
     def pings(self) -> dict[str, Callable[[], Awaitable[None]]]:
@@ -40,6 +44,7 @@ class Stores:
         }
 
     async def close(self) -> None:
+        await self.limiter.close()
         await self.events.close()
         await self.queue.close()
         await self.timelines.close()
@@ -62,6 +67,7 @@ class Services:
     public_url: str
     media: MediaService | None = None
     links: LinkService | None = None
+    limits: RateLimits | None = None
     # Accounts a token was recently checked against: accounts are never deleted
     # through the API, so a signed token's account is looked up once a minute,
     # not on every request (a data folder reset is noticed within the minute).

@@ -132,3 +132,8 @@ async def make_client(
 async def gql(make_client: AppFactory) -> GraphQLClient:
     """A client of a fresh app on the embedded default."""
     return await make_client()
+
+
+def answer(body: dict[str, Any]) -> dict[str, Any]:
+    """A GraphQL answer without its ``extensions`` (the cost report every answer carries)."""
+    return {key: value for key, value in body.items() if key != "extensions"}

@@ -25,6 +25,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from resolvers.context import Context
 from services.container import Services
+from web.limits import CONTEXT_KEY, apply_limits, client_ip
 
 HTTP_CODES = {
     400: "BAD_REQUEST",
@@ -77,11 +78,17 @@ class ChirpGraphQLView(GraphQLView[Context, None]):
         self.services = services  # read per request: the stores open after routes are set
 
     async def get_context(self, request: web.Request, response: Any) -> Context:
-        return Context.for_request(
-            self.services(),
+        services = self.services()
+        context = Context.for_request(
+            services,
             request.headers.get("Authorization"),
             request.headers.get("Idempotency-Key"),
         )
+        trusted = services.limits.trusted_proxies if services.limits is not None else ()
+        context.client_ip = client_ip(request, trusted)
+        if isinstance(response, web.StreamResponse):
+            response[CONTEXT_KEY] = context  # for the rate-limit headers of its answer
+        return context
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """graphql-transport-ws / graphql-ws: the token comes in connection_init."""
@@ -100,6 +107,7 @@ class ChirpGraphQLView(GraphQLView[Context, None]):
     def create_response(self, response_data: Any, sub_response: web.Response) -> web.Response:
         sub_response.body = orjson.dumps(response_data)
         sub_response.content_type = "application/json"
+        apply_limits(sub_response, response_data)
         return sub_response
 
     async def parse_http_body(

@@ -18,20 +18,26 @@ handling (classification, masking, logging) stays in one place.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
 from graphql import (
     ASTValidationRule,
     DocumentNode,
+    GraphQLError,
     GraphQLSchema,
     OperationType,
     get_operation_ast,
     parse,
+    validate,
 )
+from graphql import ExecutionResult as GraphQLExecutionResult
 from strawberry.extensions import SchemaExtension
-from strawberry.schema.schema import validate_document
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
+
+from schema.execution.guard import ADMITTED, Admission, Guard
 
 CACHE_SIZE = 1024  # distinct documents kept parsed and validated
 # Told each operation's name (None if anonymous) and how long it took, in seconds.
@@ -40,14 +46,28 @@ LatencyCallback = Callable[[str | None, float], None]
 _parse = lru_cache(maxsize=CACHE_SIZE)(parse)
 
 
+def _check(
+    schema: GraphQLSchema, document: DocumentNode, rules: tuple[Any, ...], suggestions: bool
+) -> list[GraphQLError]:
+    """strawberry's validation (its two rules added), with or without "Did you mean"."""
+    return validate(
+        schema,
+        document,
+        (*rules, MaybeNullValidationRule, OneOfInputValidationRule),
+        hide_suggestions=not suggestions,
+    )
+
+
 @lru_cache(maxsize=CACHE_SIZE)
-def _validate(schema: GraphQLSchema, query: str, max_tokens: int, rules: tuple[Any, ...]) -> Any:
+def _validate(
+    schema: GraphQLSchema, query: str, max_tokens: int, rules: tuple[Any, ...], suggestions: bool
+) -> list[GraphQLError]:
     """Validation errors of the document ``_parse`` gives for ``query``.
 
     Keyed by the query text, not the parsed document: a document's hash walks its
     whole tree on every lookup (graphql-core does not cache it), a string's is kept.
     """
-    return validate_document(schema, _parse(query, max_tokens=max_tokens), rules)
+    return _check(schema, _parse(query, max_tokens=max_tokens), rules, suggestions)
 
 
 class ValidatedQueries:
@@ -74,18 +94,23 @@ class ValidatedQueries:
 
 
 class RequestPipeline(SchemaExtension):
-    """Token limit, cached parse, cached validation with extra rules, latency metric."""
+    """Token limit, cached parse, cached validation with extra rules, cost, latency metric."""
 
     def __init__(
         self,
         rules: Sequence[type[ASTValidationRule]],
         max_tokens: int,
         on_latency: LatencyCallback | None = None,
+        guard: Guard | None = None,
+        suggestions: bool = True,
     ) -> None:
         super().__init__()
         self.rules = tuple(rules)  # the same classes every time: the validation cache key
         self.max_tokens = max_tokens
         self.on_latency = on_latency
+        self.guard = guard
+        self.suggestions = suggestions
+        self.admission: Admission | None = None
 
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context
@@ -106,7 +131,11 @@ class RequestPipeline(SchemaExtension):
         assert context.graphql_document is not None
         if context.graphql_document is _parse(context.query, max_tokens=self.max_tokens):
             context.pre_execution_errors = _validate(
-                context.schema._schema, context.query, self.max_tokens, context.validation_rules
+                context.schema._schema,
+                context.query,
+                self.max_tokens,
+                tuple(context.validation_rules),
+                self.suggestions,
             )
             validated = getattr(context.schema, "validated", None)
             if (
@@ -116,7 +145,37 @@ class RequestPipeline(SchemaExtension):
             ):
                 validated.note(context.query, context.operation_name, context.graphql_document)
         else:  # not the document on_parse made: validate it as it is
-            context.pre_execution_errors = validate_document(
-                context.schema._schema, context.graphql_document, context.validation_rules
+            context.pre_execution_errors = _check(
+                context.schema._schema,
+                context.graphql_document,
+                tuple(context.validation_rules),
+                self.suggestions,
             )
         yield
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        """Admission before the operation runs; a refusal is its whole result."""
+        context = self.execution_context
+        if (admitted := ADMITTED.get()) is not None:
+            self.admission = admitted
+        elif self.guard is not None and context.graphql_document is not None:
+            verdict = await self.guard.admit(
+                context.schema._schema,
+                context.query,
+                context.graphql_document,
+                context.operation_name,
+                context.variables,
+                context.context,
+            )
+            if isinstance(verdict, GraphQLError):
+                context.result = GraphQLExecutionResult(data=None, errors=[verdict])
+            else:
+                self.admission = verdict
+        yield
+
+    def get_results(self) -> dict[str, Any]:
+        if self.admission is None:
+            return {}
+        result = self.execution_context.result
+        data = result.data if result is not None else None
+        return {"cost": Guard.report(self.admission, data)}

@@ -22,6 +22,7 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from schema.execution.context import reset_request_caches
+from schema.execution.guard import ADMITTED, Admission, Guard
 from schema.execution.pipeline import LatencyCallback, ValidatedQueries
 
 log = logging.getLogger("chirp.graphql")
@@ -63,11 +64,13 @@ class ChirpSchema(Schema):
         unavailable: CodedError | None = None,
         on_latency: LatencyCallback | None = None,
         short_path: bool = False,
+        guard: Guard | None = None,
         **kwargs: Any,
     ) -> None:
         """``expected_errors``: exception classes with ``code`` and ``message`` (CodedError);
         ``unavailable_errors``: what a backend raises when it is down, answered with the code
-        and message of ``unavailable``; ``on_latency``: told each short-path answer's time."""
+        and message of ``unavailable``; ``on_latency``: told each short-path answer's time;
+        ``guard``: admission on the short path (the request pipeline does it on the other)."""
         super().__init__(*args, **kwargs)
         self.expected_errors = expected_errors
         self.unavailable_errors = unavailable_errors
@@ -75,6 +78,7 @@ class ChirpSchema(Schema):
         self.on_latency = on_latency
         self.validated = ValidatedQueries()
         self.short_path = short_path
+        self.guard = guard
 
     async def execute(
         self,
@@ -95,6 +99,14 @@ class ChirpSchema(Schema):
         ):
             started = time.perf_counter()
             document, name = known
+            admission: Admission | None = None
+            if self.guard is not None:
+                verdict = await self.guard.admit(
+                    self._schema, query, document, operation_name, variable_values, context_value
+                )
+                if isinstance(verdict, GraphQLError):
+                    return ExecutionResult(data=None, errors=[verdict])
+                admission = verdict
             outcome = execute(
                 self._schema,
                 document,
@@ -110,11 +122,29 @@ class ChirpSchema(Schema):
             if not result.errors:
                 if self.on_latency is not None:
                     self.on_latency(name, time.perf_counter() - started)
-                return ExecutionResult(data=result.data, errors=None)
+                extensions = (
+                    {"cost": Guard.report(admission, result.data)}
+                    if admission is not None
+                    else None
+                )
+                return ExecutionResult(data=result.data, errors=None, extensions=extensions)
             # Errors: answered the full way, which classifies, masks and logs them; a
             # query changes nothing, so running it again is safe.
             reset_request_caches(context_value)
-        return await super().execute(
+            token = ADMITTED.set(admission)
+            try:
+                return await self._execute_full(
+                    query,
+                    variable_values,
+                    context_value,
+                    root_value,
+                    operation_name,
+                    allowed_operation_types,
+                    operation_extensions,
+                )
+            finally:
+                ADMITTED.reset(token)
+        return await self._execute_full(
             query,
             variable_values,
             context_value,
@@ -123,6 +153,9 @@ class ChirpSchema(Schema):
             allowed_operation_types,
             operation_extensions,
         )
+
+    async def _execute_full(self, *args: Any) -> ExecutionResult:
+        return await super().execute(*args)
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None

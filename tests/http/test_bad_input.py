@@ -23,7 +23,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from graphql import get_introspection_query
 
-from tests.conftest import GraphQLClient
+from tests.conftest import GraphQLClient, answer
 
 Json = dict[str, Any]
 JSON_HEADERS = {"Content-Type": "application/json"}
@@ -178,7 +178,7 @@ class TestRequestBody:
             gql.http, "POST", data=b'{"query": "{ __typename }"}', headers=JSON_HEADERS
         )
         assert reply.status == 200
-        assert reply.body == {"data": {"__typename": "Query"}}
+        assert answer(reply.body) == {"data": {"__typename": "Query"}}
 
     @pytest.mark.parametrize(
         "body",
@@ -247,7 +247,7 @@ class TestRequestBody:
         assert len(body) == ONE_MB - 1
         reply = await send(gql.http, "POST", data=body, headers=JSON_HEADERS)
         assert reply.status == 200, reply.text
-        assert reply.body == {"data": {"__typename": "Query"}}
+        assert answer(reply.body) == {"data": {"__typename": "Query"}}
 
 
 class TestContentType:
@@ -323,7 +323,7 @@ class TestMethods:
             },
         )
         assert reply.status == 200, reply.text
-        assert reply.body == {"data": {"user": {"handle": "alice"}}}
+        assert answer(reply.body) == {"data": {"user": {"handle": "alice"}}}
 
     async def test_get_refuses_a_mutation_and_writes_nothing(self, gql: GraphQLClient) -> None:
         mutation = (
@@ -395,7 +395,7 @@ class TestIdsInQueries:
         body = await graphql(
             gql, f"query($id: ID!) {{ {field}(id: $id) {{ id }} }}", {"id": absent}
         )
-        assert body == {"data": {field: None}}
+        assert answer(body) == {"data": {field: None}}
 
     @pytest.mark.parametrize("field", ["tweet", "node"])
     @pytest.mark.parametrize("bad", MALFORMED_IDS)
@@ -417,7 +417,9 @@ class TestIdsInQueries:
             "query($id: ID!) { tweet(id: $id) { id } node(id: $id) { __typename id } }",
             {"id": user_id},
         )
-        assert body == {"data": {"tweet": None, "node": {"__typename": "User", "id": user_id}}}
+        assert answer(body) == {
+            "data": {"tweet": None, "node": {"__typename": "User", "id": user_id}}
+        }
 
 
 MUTATIONS_TAKING_IDS = [
@@ -618,7 +620,7 @@ class TestCursors:
 
 # --- the document ------------------------------------------------------------------------------
 
-FOLLOWERS_HOP = ("followers", "edges", "node")
+FOLLOWERS_HOP = ("followers(first: 5)", "edges", "node")  # small pages: within the query cost
 DEPTH_10 = nest('user(handle: "alice")', *FOLLOWERS_HOP * 3, "handle")
 DEPTH_11 = nest(
     'user(handle: "alice")', *FOLLOWERS_HOP * 2, "tweets", "edges", "node", "author", "handle"

@@ -1,0 +1,1 @@
+"""Rate limiting: the Limiter port and its adapters (in process, Redis)."""
