@@ -1,4 +1,49 @@
-"""Validation and parsing of user-written text: tweets, handles, profiles."""
+r"""Validation and parsing of user-written text: tweets, handles, profiles.
+
+Every free-text field goes through the same small steps, each a function here
+so that later rules (twitter-text v3's weighted length) can build on them:
+
+1. ``clean_text``: line endings become ``\n``; control characters (Unicode
+   category Cc, tab included) are dropped, newlines too in single-line fields
+   (and there the line and paragraph separators U+2028/U+2029 as well); NFC;
+   surrounding whitespace trimmed.
+2. ``invalid_characters``: characters refused outright, with the typed error
+   INVALID_CHARACTERS naming the field and each character (``refuse_invalid_characters``).
+   Refusing rather than stripping: stripping a direction control silently
+   changes what the text says, and bad input must change nothing.
+3. ``has_visible_text``: text made only of invisible characters (whitespace,
+   zero-width and other format characters, combining marks with nothing to
+   combine with, variation selectors, the Hangul fillers, the braille blank...,
+   see ``is_invisible``) counts as empty, exactly like whitespace-only text:
+   EMPTY for a tweet or a new display name, no bio, the handle for a display
+   name left out at sign-up. Joiners inside visible text stay: an emoji ZWJ
+   sequence (👩\u200d💻) or a ZWNJ in Persian is accepted as written.
+
+Which characters step 2 refuses, per field (UTS #39 and UTS #55 advise against
+bidirectional controls where text is identity or is shown among other text;
+twitter-text's rules for tweets):
+
+- Everywhere: U+FFFE, U+FFFF and U+FEFF (twitter-text's invalid characters;
+  a tweet containing one is refused), lone surrogates (not text at all), and
+  the directional overrides U+202D LRO / U+202E RLO, which make a renderer
+  show characters in an order other than the one they are stored in
+  (``Admin\u202egnp.exe`` reads "Adminexe.png"). Writing in any script needs
+  neither.
+- Display names: every explicit directional formatting character as well,
+  the embeddings U+202A/U+202B, U+202C PDF and the isolates U+2066-U+2069. A
+  name is shown inline among other text (timelines, notifications, "retweeted
+  by"), where an unclosed one would reorder the text around it.
+- Tweets and bios: the embeddings and isolates are accepted when each is
+  properly closed (U+202C, U+2069) on its own line, as keyboards and
+  Android's BidiFormatter write them around mixed-direction text; an unclosed
+  opener or a stray closer is refused. (twitter-text up to 2.x refused
+  U+202A-U+202E in tweets; since 3.0 its invalid characters are only U+FFFE,
+  U+FEFF and U+FFFF, and every directional character is accepted.)
+- The directional marks U+200E LRM, U+200F RLM and U+061C ALM are accepted in
+  every field: they are invisible letters with a direction, which can settle
+  where neighbouring punctuation and digits go but cannot reverse a word, and
+  right-to-left writers rely on them.
+"""
 
 from __future__ import annotations
 
@@ -17,23 +62,164 @@ MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 256
 
 HANDLE_RE = re.compile(r"[A-Za-z0-9_]{1,15}")
-# http(s) URLs up to whitespace; trailing punctuation that usually ends a
+# http(s) URLs up to whitespace or an invisible format character (a direction
+# control or zero-width character is never part of a URL: a link wrapped in an
+# isolate keeps its closing U+2069); trailing punctuation that usually ends a
 # sentence is not part of the URL.
-URL_RE = re.compile(r"\bhttps?://[^\s<>\"'`]+", re.IGNORECASE)
+URL_RE = re.compile(
+    r"\bhttps?://[^\s<>\"'`\u00ad\u061c\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]+",
+    re.IGNORECASE,
+)
 _URL_TRAILING = ".,;:!?)]}'\""
 HASHTAG_RE = re.compile(r"(?<![\w#&])#(\w{1,100})")
 MENTION_RE = re.compile(r"(?<![\w@])@([A-Za-z0-9_]{1,15})(?![A-Za-z0-9_@])")
 
 
+# --- characters ----------------------------------------------------------------
+
+LINE_BREAKS = frozenset("\n\u2028\u2029")  # newline, LINE SEPARATOR, PARAGRAPH SEPARATOR
+
+# twitter-text's invalid characters: U+FFFE and U+FFFF are noncharacters,
+# U+FEFF is a byte order mark (ZERO WIDTH NO-BREAK SPACE).
+NOT_TEXT_CHARACTERS = frozenset("\ufffe\uffff\ufeff")
+BIDI_OVERRIDES = frozenset("\u202d\u202e")  # LRO, RLO: refused everywhere
+POP_DIRECTIONAL_FORMATTING = "\u202c"  # PDF: closes an embedding or an override
+POP_DIRECTIONAL_ISOLATE = "\u2069"  # PDI: closes an isolate
+# each opener and the character that closes it
+_BIDI_CLOSER = {
+    "\u202a": POP_DIRECTIONAL_FORMATTING,  # LRE
+    "\u202b": POP_DIRECTIONAL_FORMATTING,  # RLE
+    "\u202d": POP_DIRECTIONAL_FORMATTING,  # LRO
+    "\u202e": POP_DIRECTIONAL_FORMATTING,  # RLO
+    "\u2066": POP_DIRECTIONAL_ISOLATE,  # LRI
+    "\u2067": POP_DIRECTIONAL_ISOLATE,  # RLI
+    "\u2068": POP_DIRECTIONAL_ISOLATE,  # FSI
+}
+# explicit directional formatting: U+202A-U+202E and U+2066-U+2069
+BIDI_CONTROLS = frozenset(_BIDI_CLOSER) | {POP_DIRECTIONAL_FORMATTING, POP_DIRECTIONAL_ISOLATE}
+# the ones tweets and bios accept when paired on their line
+BIDI_PAIRED_CONTROLS = BIDI_CONTROLS - BIDI_OVERRIDES
+
+# Whitespace, controls, format characters and combining marks draw nothing of
+# their own (a mark needs a base to sit on).
+_INVISIBLE_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf", "Mn", "Mc", "Me"})
+# Format characters that do draw a glyph: the prepended concatenation marks
+# (ARABIC NUMBER SIGN and its kin, which span the digits after them).
+_VISIBLE_FORMAT_CHARACTERS = frozenset(
+    "\u0600\u0601\u0602\u0603\u0604\u0605\u06dd\u070f\u0890\u0891\u08e2\U000110bd\U000110cd"
+)
+# Letters and symbols that draw nothing, the usual material of "blank" names:
+# the Hangul fillers (default ignorable), BRAILLE PATTERN BLANK, MUSICAL SYMBOL
+# NULL NOTEHEAD.
+_BLANK_LOOKALIKES = frozenset("\u115f\u1160\u3164\uffa0\u2800\U0001d159")
+
+
+def describe_character(ch: str) -> str:
+    """``U+202E RIGHT-TO-LEFT OVERRIDE``: a character as an error message names it."""
+    name = unicodedata.name(ch, "")
+    return f"U+{ord(ch):04X} {name}" if name else f"U+{ord(ch):04X}"
+
+
+def is_invisible(ch: str) -> bool:
+    """Whether ``ch`` draws nothing on its own.
+
+    Whitespace, control and format characters (zero-width space and joiners,
+    word joiner, BOM, direction controls and marks, soft hyphen, tags...),
+    combining marks and variation selectors, the Hangul fillers, the braille
+    blank, and the code points Unicode reserves as default ignorable. Other
+    unassigned code points count as visible: they may be emoji newer than this
+    Python's Unicode data.
+    """
+    if ch in _BLANK_LOOKALIKES:
+        return True
+    if ch in _VISIBLE_FORMAT_CHARACTERS:
+        return False
+    code = ord(ch)
+    if code == 0x2065 or 0xFFF0 <= code <= 0xFFF8 or 0xE0000 <= code <= 0xE0FFF:
+        return True  # default ignorable, reserved or not
+    return unicodedata.category(ch) in _INVISIBLE_CATEGORIES
+
+
+def has_visible_text(text: str) -> bool:
+    """Whether anything in ``text`` would show: text made only of invisible characters is empty."""
+    return not all(is_invisible(ch) for ch in text)
+
+
+def unpaired_bidi_controls(text: str) -> list[str]:
+    """Directional embeddings, overrides and isolates not properly paired on their line.
+
+    Each opener (LRE, RLE, LRO, RLO, LRI, RLI, FSI) must be closed by its pop
+    (PDF, PDI) on the same line, pairs nesting; a pop with nothing of its kind
+    open is unpaired too. Lines, because a renderer ends every embedding at a
+    paragraph break. In order found, repeats kept.
+    """
+    unpaired: list[str] = []
+    for line in text.splitlines():
+        open_: list[str] = []
+        for ch in line:
+            if ch in _BIDI_CLOSER:
+                open_.append(ch)
+            elif ch in (POP_DIRECTIONAL_FORMATTING, POP_DIRECTIONAL_ISOLATE):
+                if open_ and _BIDI_CLOSER[open_[-1]] == ch:
+                    open_.pop()
+                else:
+                    unpaired.append(ch)
+        unpaired.extend(open_)
+    return unpaired
+
+
+def invalid_characters(text: str, *, paired_bidi: bool) -> list[str]:
+    """The characters that make ``text`` unacceptable, each once, in order of first appearance.
+
+    Always U+FFFE, U+FFFF, U+FEFF, lone surrogates and the overrides LRO/RLO.
+    The embeddings, isolates and their pops: with ``paired_bidi`` (tweets,
+    bios) only those left unpaired on their line, otherwise (display names)
+    all of them. See the module docstring for why.
+    """
+    refused = set(unpaired_bidi_controls(text)) if paired_bidi else BIDI_CONTROLS
+    found: dict[str, None] = {}
+    for ch in text:
+        if (
+            ch in NOT_TEXT_CHARACTERS
+            or ch in BIDI_OVERRIDES
+            or ch in refused
+            or unicodedata.category(ch) == "Cs"
+        ):
+            found.setdefault(ch, None)
+    return list(found)
+
+
+def refuse_invalid_characters(text: str, field: str, subject: str, *, paired_bidi: bool) -> None:
+    """Raise INVALID_CHARACTERS for ``field`` naming each refused character; ``subject``
+    starts the message ("A tweet")."""
+    found = invalid_characters(text, paired_bidi=paired_bidi)
+    if not found:
+        return
+    message = f"{subject} cannot contain {', '.join(map(describe_character, found))}."
+    if paired_bidi and any(ch in BIDI_PAIRED_CONTROLS for ch in found):
+        message += (
+            " Directional embeddings and isolates are accepted when each is closed"
+            " (U+202C, U+2069) on the same line."
+        )
+    raise UserError("INVALID_CHARACTERS", message, field)
+
+
+# --- cleaning ------------------------------------------------------------------
+
+
+def _kept(ch: str, keep_newlines: bool) -> bool:
+    if ch in LINE_BREAKS:
+        return keep_newlines
+    return unicodedata.category(ch) != "Cc"
+
+
 def _strip_controls(text: str, keep_newlines: bool) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return "".join(
-        ch for ch in text if (ch == "\n" and keep_newlines) or unicodedata.category(ch) != "Cc"
-    )
+    return "".join(ch for ch in text if _kept(ch, keep_newlines))
 
 
 def clean_text(text: str, keep_newlines: bool = True) -> str:
-    """NFC-normalise, drop control characters (newline optionally kept), trim."""
+    """NFC-normalise, drop control characters (line breaks optionally kept), trim."""
     # controls go first, so characters they separated can compose
     return unicodedata.normalize("NFC", _strip_controls(text, keep_newlines)).strip()
 
@@ -66,9 +252,11 @@ def weighted_length(text: str) -> int:
 
 
 def validate_tweet_text(raw: str) -> str:
-    """The text to store, or a UserError (EMPTY, TOO_LONG) naming field ``text``."""
+    """The text to store, or a UserError (INVALID_CHARACTERS, EMPTY, TOO_LONG) naming field
+    ``text``. Invisible-only text is EMPTY; directional embeddings and isolates must be paired."""
     text = clean_text(raw)
-    if not text:
+    refuse_invalid_characters(text, "text", "A tweet", paired_bidi=True)
+    if not has_visible_text(text):
         raise UserError("EMPTY", "A tweet needs some text.", "text")
     length = weighted_length(text)
     if length > MAX_TWEET_LENGTH:
@@ -118,7 +306,12 @@ def validate_handle(raw: str) -> str:
 
 
 def validate_display_name(raw: str) -> str:
+    """The name to store: one line, no directional formatting (INVALID_CHARACTERS), at most
+    50 characters (TOO_LONG). Invisible-only is "" (the caller decides what empty means)."""
     name = clean_text(raw, keep_newlines=False)
+    refuse_invalid_characters(name, "displayName", "A display name", paired_bidi=False)
+    if not has_visible_text(name):
+        return ""
     if len(name) > MAX_DISPLAY_NAME_LENGTH:
         raise UserError(
             "TOO_LONG",
@@ -129,7 +322,12 @@ def validate_display_name(raw: str) -> str:
 
 
 def validate_bio(raw: str) -> str:
+    """The bio to store: a tweet's character rules (INVALID_CHARACTERS), at most 160
+    characters (TOO_LONG). Invisible-only is "", no bio."""
     bio = clean_text(raw)
+    refuse_invalid_characters(bio, "bio", "A bio", paired_bidi=True)
+    if not has_visible_text(bio):
+        return ""
     if len(bio) > MAX_BIO_LENGTH:
         raise UserError("TOO_LONG", f"A bio is at most {MAX_BIO_LENGTH} characters.", "bio")
     return bio

@@ -32,8 +32,17 @@ async def attempt(work: Awaitable[T]) -> tuple[T | None, list[UserErrorType]]:
 class SignUpInput:
     handle: str
     password: str
-    display_name: str | None = None
-    bio: str | None = None
+    display_name: str | None = strawberry.field(
+        default=None,
+        description="Up to 50 characters on one line; left out, blank or invisible: the handle."
+        " No direction controls (U+202A-U+202E, U+2066-U+2069), U+FEFF, U+FFFE or U+FFFF:"
+        " INVALID_CHARACTERS.",
+    )
+    bio: str | None = strawberry.field(
+        default=None,
+        description="Up to 160 characters, newlines kept; a tweet's character rules"
+        " (INVALID_CHARACTERS); invisible only: no bio.",
+    )
 
 
 @strawberry.input
@@ -47,6 +56,10 @@ class CreateTweetInput:
     text: str = strawberry.field(
         description="1-280 characters after NFC normalisation, each URL counting 23 "
         "(its short link length); not only whitespace."
+        " Not only invisible characters either (zero-width characters, fillers, marks alone):"
+        " EMPTY. INVALID_CHARACTERS for U+FEFF, U+FFFE, U+FFFF, the overrides U+202D/U+202E,"
+        " or an embedding or isolate (U+202A/U+202B, U+2066-U+2068) not closed (U+202C,"
+        " U+2069) on its line."
     )
     media_ids: list[strawberry.ID] | None = strawberry.field(
         default_factory=list,

@@ -1,4 +1,5 @@
-"""User-written text (core/text.py): cleaning, tweet length, tags, mentions, fields."""
+"""User-written text (core/text.py): cleaning, invisible and refused characters, tweet length,
+tags, mentions, fields."""
 
 from __future__ import annotations
 
@@ -17,9 +18,14 @@ from core.text import (
     MIN_PASSWORD_LENGTH,
     URL_WEIGHT,
     clean_text,
+    describe_character,
     extract_hashtags,
     extract_mentions,
     find_urls,
+    has_visible_text,
+    invalid_characters,
+    is_invisible,
+    unpaired_bidi_controls,
     validate_bio,
     validate_display_name,
     validate_handle,
@@ -88,6 +94,207 @@ def test_surrounding_whitespace_is_trimmed_but_inner_spacing_kept() -> None:
 def test_clean_text_can_drop_newlines_for_single_line_fields() -> None:
     assert clean_text("a\r\nb\nc", keep_newlines=False) == "abc"
     assert clean_text("a\r\nb", keep_newlines=True) == "a\nb"
+
+
+# --- invisible-only text ------------------------------------------------------------
+
+ZWSP, ZWNJ, ZWJ, WJ = "\u200b", "\u200c", "\u200d", "\u2060"
+LRM, RLM, ALM = "\u200e", "\u200f", "\u061c"
+LRE, RLE, PDF, LRO, RLO = "\u202a", "\u202b", "\u202c", "\u202d", "\u202e"
+LRI, RLI, FSI, PDI = "\u2066", "\u2067", "\u2068", "\u2069"
+
+INVISIBLE_ONLY = {
+    "zero-width spaces": ZWSP * 2,
+    "joiners and word joiner": ZWNJ + ZWJ + WJ,
+    "mongolian vowel separator": "\u180e",
+    "soft hyphen": "\u00ad",
+    "variation selectors alone": "\ufe0f\ufe0e",
+    "combining marks alone": "\u0301\u0327",
+    "enclosing mark alone": "\u20dd",
+    "spacing mark alone": "\u0903",
+    "combining grapheme joiner": "\u034f",
+    "hangul filler": "\u3164",
+    "hangul choseong and jungseong fillers": "\u115f\u1160",
+    "halfwidth hangul filler": "\uffa0",
+    "braille blank": "\u2800\u2800",
+    "null notehead": "\U0001d159",
+    "tag characters": "\U000e0041\U000e007f",
+    "direction marks": LRM + RLM + ALM,
+    "mixed with whitespace": " \u3000" + ZWSP + "\n\u00a0" + ZWJ + " ",
+}
+
+
+@pytest.mark.parametrize("raw", list(INVISIBLE_ONLY.values()), ids=list(INVISIBLE_ONLY))
+def test_a_tweet_of_only_invisible_characters_is_empty(raw: str) -> None:
+    assert not has_visible_text(raw)
+    error = user_error(validate_tweet_text, raw)
+    assert (error.code, error.field) == ("EMPTY", "text")
+
+
+def test_a_tweet_of_a_paired_isolate_around_nothing_is_empty() -> None:
+    assert user_error(validate_tweet_text, RLI + ZWSP + PDI).code == "EMPTY"
+
+
+@pytest.mark.parametrize("raw", list(INVISIBLE_ONLY.values()), ids=list(INVISIBLE_ONLY))
+def test_an_invisible_only_display_name_or_bio_is_empty(raw: str) -> None:
+    """Empty, as whitespace-only is: the account service decides what an empty value means."""
+    assert validate_display_name(raw) == ""
+    assert validate_bio(raw) == ""
+
+
+VISIBLE = {
+    "emoji zwj sequence": "\U0001f469\u200d\U0001f4bb",  # woman technologist
+    "family": "\U0001f468\u200d\U0001f469\u200d\U0001f467",
+    "emoji with presentation selector": "\u2764\ufe0f",
+    "keycap": "1\ufe0f\u20e3",
+    "flag of scotland (tag sequence)": "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f",
+    "persian with zwnj": "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",
+    "hindi with a spacing mark": "\u0928\u092e\u0938\u094d\u0924\u0947",
+    "arabic number sign before digits": "\u0600\u0661\u0662",
+    "one letter among fillers": "\u3164a\u3164",
+    "private use": "\ue000",
+    "unassigned (perhaps a newer emoji)": "\U0001faff",
+}
+
+
+@pytest.mark.parametrize("text", list(VISIBLE.values()), ids=list(VISIBLE))
+def test_joiners_marks_and_fillers_inside_visible_text_are_kept(text: str) -> None:
+    assert has_visible_text(text)
+    assert validate_tweet_text(text) == text
+    assert validate_display_name(text) == text
+    assert validate_bio(text) == text
+
+
+def test_what_counts_as_invisible_follows_unicode_categories() -> None:
+    for ch in (" ", "\u00a0", "\u3000", "\u2028", ZWSP, ZWJ, "\ufeff", "\u0301", "\ufe0f", LRM):
+        assert is_invisible(ch), describe_character(ch)
+    for ch in ("a", "\u00e9", ".", "\u0661", "\U0001f426", "\u0600", "\u115b"):
+        assert not is_invisible(ch), describe_character(ch)
+
+
+def test_characters_are_described_by_code_point_and_name() -> None:
+    assert describe_character(RLO) == "U+202E RIGHT-TO-LEFT OVERRIDE"
+    assert describe_character("\ufffe") == "U+FFFE"
+    assert describe_character("\U0001f426") == "U+1F426 BIRD"
+
+
+# --- refused characters ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "ch", ["\ufeff", "\ufffe", "\uffff", LRO, RLO], ids=["BOM", "FFFE", "FFFF", "LRO", "RLO"]
+)
+def test_twitter_texts_invalid_characters_and_the_overrides_are_refused_in_every_field(
+    ch: str,
+) -> None:
+    for validate, field in (
+        (validate_tweet_text, "text"),
+        (validate_display_name, "displayName"),
+        (validate_bio, "bio"),
+    ):
+        error = user_error(validate, f"fine {ch} text")
+        assert (error.code, error.field) == ("INVALID_CHARACTERS", field)
+        assert f"U+{ord(ch):04X}" in error.message
+
+
+def test_the_spoofed_file_name_of_issue_12_is_refused_and_the_message_names_the_override() -> None:
+    error = user_error(validate_display_name, "Admin\u202egnp.exe")
+    assert (error.code, error.field) == ("INVALID_CHARACTERS", "displayName")
+    assert "U+202E RIGHT-TO-LEFT OVERRIDE" in error.message
+    assert user_error(validate_tweet_text, "get Admin\u202egnp.exe\u202c now").code == (
+        "INVALID_CHARACTERS"
+    )
+
+
+def test_a_lone_surrogate_is_refused() -> None:
+    assert user_error(validate_tweet_text, "a\ud800b").code == "INVALID_CHARACTERS"
+
+
+def test_invalid_characters_are_refused_even_when_the_text_is_otherwise_empty() -> None:
+    """The more precise error wins: the author learns what to remove."""
+    assert user_error(validate_tweet_text, RLO).code == "INVALID_CHARACTERS"
+    assert user_error(validate_tweet_text, "\ufeff").code == "INVALID_CHARACTERS"
+
+
+@pytest.mark.parametrize(
+    "ch", [LRE, RLE, PDF, LRI, RLI, FSI, PDI], ids=["LRE", "RLE", "PDF", "LRI", "RLI", "FSI", "PDI"]
+)
+def test_a_display_name_refuses_every_embedding_and_isolate(ch: str) -> None:
+    error = user_error(validate_display_name, f"Name {ch}x")
+    assert (error.code, error.field) == ("INVALID_CHARACTERS", "displayName")
+    # paired or not
+    assert user_error(validate_display_name, f"{RLI}name{PDI}").code == "INVALID_CHARACTERS"
+
+
+PAIRED = {
+    "isolate around arabic": f"I said {RLI}\u0645\u0631\u062d\u0628\u0627{PDI} today",
+    "first-strong isolate": f"{FSI}\u05e9\u05dc\u05d5\u05dd{PDI}!",
+    "embedding": f"{RLE}\u05e9\u05dc\u05d5\u05dd 123{PDF}",
+    "nested": f"{LRI}a {RLE}b{PDF} c{PDI}",
+    "one pair per line": f"{LRI}a{PDI}\n{RLI}b{PDI}",
+    "around a link": f"see {LRI}https://example.com/page{PDI}",
+}
+
+
+@pytest.mark.parametrize("text", list(PAIRED.values()), ids=list(PAIRED))
+def test_tweets_and_bios_accept_embeddings_and_isolates_closed_on_their_line(text: str) -> None:
+    assert unpaired_bidi_controls(text) == []
+    assert validate_tweet_text(text) == text
+    assert validate_bio(text) == text
+
+
+UNPAIRED = {
+    "unclosed isolate": (f"{RLI}\u0645\u0631\u062d\u0628\u0627", [RLI]),
+    "unclosed embedding": (f"x {LRE}y", [LRE]),
+    "stray pop": (f"x{PDI} y", [PDI]),
+    "pop of the wrong kind": (f"{LRI}x{PDF}", [PDF, LRI]),
+    "crossed pairs": (f"{LRE}a{LRI}b{PDF}c{PDI}", [PDF, LRE]),
+    "closed on the next line": (f"{RLI}a\nb{PDI}", [RLI, PDI]),
+    "closed after a paragraph separator": (f"{RLI}a\u2029b{PDI}", [RLI, PDI]),
+}
+
+
+@pytest.mark.parametrize(("text", "unpaired"), list(UNPAIRED.values()), ids=list(UNPAIRED))
+def test_tweets_and_bios_refuse_an_unclosed_opener_or_a_stray_closer(
+    text: str, unpaired: list[str]
+) -> None:
+    assert unpaired_bidi_controls(text) == unpaired
+    for validate, field in ((validate_tweet_text, "text"), (validate_bio, "bio")):
+        error = user_error(validate, text)
+        assert (error.code, error.field) == ("INVALID_CHARACTERS", field)
+        assert "closed" in error.message
+
+
+def test_a_closed_override_is_still_refused_and_only_the_override_is_named() -> None:
+    assert invalid_characters(f"a{RLO}b{PDF}", paired_bidi=True) == [RLO]
+    assert invalid_characters(f"a{RLO}b{PDF}", paired_bidi=False) == [RLO, PDF]
+
+
+def test_each_refused_character_is_named_once_in_order() -> None:
+    text = f"\uffff a {RLO} b \uffff {RLO} \ufeff"
+    assert invalid_characters(text, paired_bidi=True) == ["\uffff", RLO, "\ufeff"]
+    message = user_error(validate_tweet_text, text).message
+    assert message.index("U+FFFF") < message.index("U+202E") < message.index("U+FEFF")
+
+
+@pytest.mark.parametrize("mark", [LRM, RLM, ALM], ids=["LRM", "RLM", "ALM"])
+def test_direction_marks_are_accepted_in_every_field(mark: str) -> None:
+    text = f"\u05e9\u05dc\u05d5\u05dd{mark} 2024"
+    assert validate_tweet_text(text) == text
+    assert validate_display_name(text) == text
+    assert validate_bio(text) == text
+
+
+def test_a_url_ends_at_an_invisible_format_character() -> None:
+    """A link wrapped in an isolate keeps its closing PDI: the short link replaces only the URL."""
+    for after in (PDI, PDF, ZWSP, WJ, LRM, "\ufeff"):
+        [span] = find_urls(f"see https://example.com/page{after} more")
+        assert span.url == "https://example.com/page"
+
+
+def test_a_display_name_is_one_line_even_with_unicode_line_separators() -> None:
+    assert validate_display_name("Ann\u2028Lee\u2029") == "AnnLee"
+    assert validate_tweet_text("one\u2028two") == "one\u2028two"
 
 
 # --- length ---------------------------------------------------------------------
@@ -252,6 +459,18 @@ FRAGMENTS = st.sampled_from(
         "é",
         "🐦",
         "\u3000",
+        "\u200b",  # zero-width space
+        "\u200d",  # zero-width joiner
+        "\u3164",  # Hangul filler
+        "\ufe0f",  # variation selector
+        "\u200f",  # right-to-left mark
+        "\u2067",  # right-to-left isolate
+        "\u2069",  # pop directional isolate
+        "\u202b",  # right-to-left embedding
+        "\u202c",  # pop directional formatting
+        "\u202e",  # right-to-left override
+        "\ufeff",  # byte order mark
+        "\U0001f469",  # woman, for ZWJ sequences
         "#tag",
         "@bob",
         "https://example.com/",
@@ -266,21 +485,56 @@ TWEETISH = st.one_of(
 )
 
 
+def expected_refusal(cleaned: str) -> str | None:
+    """The error a tweet of this cleaned text gets, from the rules one at a time."""
+    if invalid_characters(cleaned, paired_bidi=True):
+        return "INVALID_CHARACTERS"
+    if not has_visible_text(cleaned):
+        return "EMPTY"
+    if weighted_length(cleaned) > MAX_TWEET_LENGTH:
+        return "TOO_LONG"
+    return None
+
+
 @settings(max_examples=300, deadline=None)
 @given(TWEETISH)
 @example("e\x00\u0301")
+@example("\u2067\u0645\u2069\u200b")
 def test_validating_a_validated_tweet_changes_nothing_and_it_fits_the_limit(raw: str) -> None:
     cleaned = clean_text(raw)
-    if not cleaned or weighted_length(cleaned) > MAX_TWEET_LENGTH:
+    refusal = expected_refusal(cleaned)
+    if refusal is not None:
         with pytest.raises(UserError) as caught:
             validate_tweet_text(raw)
-        assert caught.value.code == ("EMPTY" if not cleaned else "TOO_LONG")
+        assert caught.value.code == refusal
         return
     text = validate_tweet_text(raw)
     assert text == cleaned
     assert weighted_length(text) <= MAX_TWEET_LENGTH
+    assert has_visible_text(text)
+    assert unpaired_bidi_controls(text) == []
     assert validate_tweet_text(text) == text
     assert unicodedata.is_normalized("NFC", text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(TWEETISH)
+def test_an_accepted_display_name_holds_no_direction_control_and_shows_something(
+    raw: str,
+) -> None:
+    cleaned = clean_text(raw, keep_newlines=False)
+    if invalid_characters(cleaned, paired_bidi=False) or (
+        has_visible_text(cleaned) and len(cleaned) > MAX_DISPLAY_NAME_LENGTH
+    ):
+        with pytest.raises(UserError) as caught:
+            validate_display_name(raw)
+        assert caught.value.code in {"INVALID_CHARACTERS", "TOO_LONG"}
+        return
+    name = validate_display_name(raw)
+    assert not any(ch in name for ch in (LRE, RLE, PDF, LRO, RLO, LRI, RLI, FSI, PDI))
+    assert "\n" not in name
+    assert name == "" or has_visible_text(name)
+    assert validate_display_name(name) == name
 
 
 @settings(max_examples=200, deadline=None)
