@@ -39,6 +39,7 @@ class Context:
     app_quota: int | None = None  # points per hour of the app named by X-Api-Key
     # the budget this request was charged to, after the charge (or its refusal)
     budget: Verdict | None = None
+    cost: int = 0  # points this request was charged
     retry_after: float | None = None  # set when a limit refused this request
     loaders: Loaders = field(init=False)
 
@@ -68,6 +69,7 @@ class Context:
 
     async def charge(self, points: int) -> Verdict | None:
         """Charge ``points`` to this request's budget (RateLimited when it cannot pay)."""
+        self.cost = points
         limits = self.services.limits
         if limits is None:
             return None

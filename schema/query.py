@@ -5,9 +5,19 @@ from __future__ import annotations
 import strawberry
 
 from resolvers import accounts as account_resolvers
+from resolvers import limits as limit_resolvers
 from resolvers import timelines as timeline_resolvers
 from resolvers import tweets as tweet_resolvers
-from schema.types import Info, Node, Tweet, TweetConnection, User, node_fields, node_of
+from schema.types import (
+    Info,
+    Node,
+    RateLimit,
+    Tweet,
+    TweetConnection,
+    User,
+    node_fields,
+    node_of,
+)
 
 
 @strawberry.type
@@ -42,3 +52,7 @@ class Query:
     ) -> TweetConnection:
         page = await timeline_resolvers.home_timeline(info.context, first, after, node_fields(info))
         return TweetConnection.of(page)
+
+    @strawberry.field(description="The caller's rate-limit budget after this request.")
+    def rate_limit(self, info: Info) -> RateLimit:
+        return RateLimit.of(limit_resolvers.rate_limit(info.context))

@@ -15,6 +15,7 @@ from resolvers import social as social_resolvers
 from resolvers import timelines as timeline_resolvers
 from resolvers import tweets as tweet_resolvers
 from resolvers.context import Context
+from resolvers.limits import Budget
 from resolvers.pagination import Page
 from schema.execution.lookahead import selected_below
 
@@ -301,3 +302,22 @@ def node_of(info: Info, record: TweetRecord | UserRecord | MediaRecord | None) -
     if isinstance(record, MediaRecord):
         return media_of(info, record)
     return None
+
+
+@strawberry.type(
+    description="The budget the current request was charged to, as GitHub's rateLimit."
+)
+class RateLimit:
+    limit: int = strawberry.field(description="Points per window.")
+    remaining: int
+    cost: int = strawberry.field(description="Points this request cost.")
+    reset_at: datetime
+
+    @classmethod
+    def of(cls, budget: Budget) -> RateLimit:
+        return cls(
+            limit=budget.limit,
+            remaining=budget.remaining,
+            cost=budget.cost,
+            reset_at=datetime.fromtimestamp(budget.reset_at, tz=UTC),
+        )

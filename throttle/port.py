@@ -72,8 +72,8 @@ def gcra(rule: Rule, tat: float | None, now: float, cost: int) -> tuple[float | 
     start = max(tat if tat is not None else now, now)
     after = start + cost * interval
     allow_at = after - rule.period
-    if allow_at > now + 1e-9:
-        remaining = max(0, math.floor((rule.period - (start - now)) / interval + 1e-9))
+    if allow_at > now + 1e-6:
+        remaining = max(0, math.floor((rule.period - (start - now)) / interval + 1e-3))
         return None, Verdict(rule, False, remaining, start, allow_at - now)
-    remaining = max(0, math.floor((rule.period - (after - now)) / interval + 1e-9))
+    remaining = max(0, math.floor((rule.period - (after - now)) / interval + 1e-3))
     return after, Verdict(rule, True, remaining, after, 0.0)

@@ -30,12 +30,12 @@ local start = tonumber(redis.call('GET', KEYS[1]) or now)
 if start < now then start = now end
 local after = start + cost * interval
 local allow_at = after - period
-if allow_at > now + 1e-9 then
-  local remaining = math.floor((period - (start - now)) / interval + 1e-9)
+if allow_at > now + 1e-6 then
+  local remaining = math.floor((period - (start - now)) / interval + 1e-3)
   return {0, remaining, tostring(start), tostring(allow_at - now)}
 end
 redis.call('SET', KEYS[1], tostring(after), 'PX', math.ceil((after - now) * 1000) + 1)
-return {1, math.floor((period - (after - now)) / interval + 1e-9), tostring(after), '0'}
+return {1, math.floor((period - (after - now)) / interval + 1e-3), tostring(after), '0'}
 """
 
 

@@ -33,6 +33,9 @@ from media.local import LocalObjectStore
 from media.minio import MinioObjectStore
 from media.port import ObjectStore
 from tests import backends
+from throttle.memory import MemoryLimiter
+from throttle.port import Limiter
+from throttle.redis import RedisLimiter
 from timeline.memory import MemoryEventBus, MemoryFanoutQueue, MemoryTimelineCache
 from timeline.port import EventBus, FanoutQueue, TimelineCache
 from timeline.redis import RedisEventBus, RedisFanoutQueue, RedisTimelineCache
@@ -148,6 +151,40 @@ async def redis_event_bus(request: pytest.FixtureRequest) -> AsyncIterator[Event
         yield bus
     finally:
         await bus.close()
+
+
+@asynccontextmanager
+async def memory_limiter(request: pytest.FixtureRequest) -> AsyncIterator[Limiter]:
+    limiter = MemoryLimiter()
+    try:
+        yield limiter
+    finally:
+        await limiter.close()
+
+
+@asynccontextmanager
+async def redis_limiter(request: pytest.FixtureRequest) -> AsyncIterator[Limiter]:
+    limiter = RedisLimiter(Redis.from_url(request.getfixturevalue("redis_url")))
+    await limiter.client.flushdb()
+    await limiter.open()
+    try:
+        yield limiter
+    finally:
+        await limiter.client.flushdb()
+        await limiter.close()
+
+
+LIMITER_FACTORIES: dict[str, Factory[Limiter]] = {
+    "memory": memory_limiter,
+    "redis": redis_limiter,
+}
+
+
+@pytest.fixture(params=sorted(LIMITER_FACTORIES))
+async def limiter(request: pytest.FixtureRequest) -> AsyncIterator[Limiter]:
+    """A fresh limiter of each adapter in turn, every budget whole."""
+    async with LIMITER_FACTORIES[request.param](request) as adapter:
+        yield adapter
 
 
 GRAPH_FACTORIES: dict[str, Factory[SocialGraph]] = {"sqlite": sqlite_graph, "neo4j": neo4j_graph}
