@@ -16,16 +16,19 @@ $(VENV)/.installed: pyproject.toml
 run: $(VENV)/.installed
 	$(PY) app.py
 
-## test: the whole test suite (installs what it needs first, redis-server and nginx included)
+## test: the whole test suite (installs what it needs first: redis-server, nginx, node and npm)
 test: $(VENV)/.installed system-packages
 	$(PY) -m pytest
 
-# The test session starts redis-server and nginx (the pull CDN) itself;
-# Debian's packages provide them.
+# The test session starts redis-server and nginx (the pull CDN) itself, and runs
+# the GraphQL over HTTP audit (graphql-http, installed with npm into tests/.npm)
+# with node; Debian's packages provide them.
 system-packages:
 	@missing=""; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
 	[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing="$$missing nginx"; \
+	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing$$missing (apt)"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; \
@@ -54,4 +57,4 @@ schema: $(VENV)/.installed
 	$(PY) -c 'import schema; open("schema.graphql", "w").write(schema.export_sdl())'
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache tests/.npm

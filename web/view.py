@@ -3,15 +3,23 @@
 Every refusal at the HTTP level (malformed JSON, wrong content type, a body
 over the limit, a mutation over GET) is a JSON body in GraphQL's error shape
 with ``extensions.code``, never a bare text page.
+
+Answers follow GraphQL over HTTP, by the request's ``Accept`` header (``Format``):
+``application/graphql-response+json`` labels the answer so and gives a request
+error (parse, validation, variable coercion: no ``data``) status 400;
+``application/json`` answers as before the specification, 200 with ``"data":
+null``; no ``Accept``, ``*/*`` or anything else takes the specification's status
+codes under the ``application/json`` label.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 import orjson
-from aiohttp import ClientConnectionResetError, web
+from aiohttp import ClientConnectionResetError, hdrs, web
 from cross_web import AiohttpHTTPRequestAdapter, AsyncHTTPRequestAdapter, HTTPException
 from strawberry.aiohttp.views import AiohttpWebSocketAdapter, GraphQLView
 from strawberry.exceptions import MissingQueryError
@@ -35,10 +43,79 @@ HTTP_CODES = {
     415: "UNSUPPORTED_MEDIA_TYPE",
 }
 JSON_TYPE = "application/json"
-POST_OPERATIONS = OperationType.from_http("POST")
+GRAPHQL_RESPONSE_TYPE = "application/graphql-response+json"
+POST_OPERATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
+OPTIONAL_PARAMS = frozenset({"operationName", "variables", "extensions"})
 
 
-def error_response(status: int, message: str, code: str | None = None) -> web.Response:
+class Format(NamedTuple):
+    """How GraphQL responses are sent, for one kind of ``Accept`` header."""
+
+    content_type: str  # the Content-Type of every GraphQL response
+    request_error_status: int  # a response without data: the request was refused
+
+
+# The legacy media type, for clients that ask for it: every response is 200.
+JSON = Format(JSON_TYPE, 200)
+# GraphQL over HTTP's own: a request error is a 4xx, without the data entry.
+GRAPHQL_RESPONSE = Format(GRAPHQL_RESPONSE_TYPE + "; charset=utf-8", 400)
+# No preference (no Accept, */*, or no type offered): the specification's status
+# codes, under the label every client reads (and the spec's audit expects for */*).
+DEFAULT = Format(JSON_TYPE, 400)
+FORMAT = web.ResponseKey("graphql_format", Format)
+_OFFERED = {
+    GRAPHQL_RESPONSE_TYPE: GRAPHQL_RESPONSE,
+    JSON_TYPE: JSON,
+    "application/*": DEFAULT,
+    "*/*": DEFAULT,
+}
+_RANK = {GRAPHQL_RESPONSE: 2, JSON: 1, DEFAULT: 0}  # equal q: the more specific wins
+
+
+@lru_cache(maxsize=256)
+def negotiate(accept: str | None) -> Format:
+    """The Format an Accept header asks for: its offered type of highest q.
+
+    Types this server does not offer are passed over (the server's choice,
+    DEFAULT, answers a header naming none), and so is a type of q=0.
+    """
+    best, best_q = DEFAULT, 0.0
+    for item in (accept or "").split(","):
+        media_type, *params = item.split(";")
+        found = _OFFERED.get(media_type.strip().lower())
+        if found is None:
+            continue
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if q > best_q or (q == best_q and q > 0 and _RANK[found] > _RANK[best]):
+            best, best_q = found, q
+    return best
+
+
+def request_error_status(response: Mapping[str, Any], refused: int) -> int | None:
+    """The status of a response that is a GraphQL request error, or None if it is not one.
+
+    A request error has no data and no error of a field (parse, validation, variable
+    coercion): ``refused``, or 500 if the server failed.
+    """
+    if response.get("data") is not None:
+        return None
+    errors = response.get("errors") or ()
+    if not errors or any("path" in error for error in errors):
+        return None  # an execution error: the data entry stays, even when null
+    codes = {error.get("extensions", {}).get("code") for error in errors}
+    return 500 if "INTERNAL_SERVER_ERROR" in codes else refused
+
+
+def error_response(
+    status: int, message: str, code: str | None = None, content_type: str = JSON_TYPE
+) -> web.Response:
     body = {
         "errors": [
             {
@@ -47,7 +124,9 @@ def error_response(status: int, message: str, code: str | None = None) -> web.Re
             }
         ]
     }
-    return web.Response(body=orjson.dumps(body), status=status, content_type="application/json")
+    response = web.Response(body=orjson.dumps(body), status=status)
+    response.headers[hdrs.CONTENT_TYPE] = content_type
+    return response
 
 
 class RequestAdapter(AiohttpHTTPRequestAdapter):
@@ -104,9 +183,20 @@ class ChirpGraphQLView(GraphQLView[Context, None]):
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)
 
+    async def get_sub_response(self, request: web.Request) -> web.Response:
+        response = web.Response()
+        response[FORMAT] = negotiate(request.headers.get(hdrs.ACCEPT))
+        return response
+
     def create_response(self, response_data: Any, sub_response: web.Response) -> web.Response:
+        answer = sub_response.get(FORMAT, DEFAULT)
+        if "errors" in response_data and answer.request_error_status != 200:
+            status = request_error_status(response_data, answer.request_error_status)
+            if status is not None:
+                del response_data["data"]
+                sub_response.set_status(status)
         sub_response.body = orjson.dumps(response_data)
-        sub_response.content_type = "application/json"
+        sub_response.headers[hdrs.CONTENT_TYPE] = answer.content_type
         apply_limits(sub_response, response_data)
         return sub_response
 
@@ -120,13 +210,18 @@ class ChirpGraphQLView(GraphQLView[Context, None]):
                     415, "Send GraphQL requests with Content-Type: application/json."
                 )
         try:
-            return await super().parse_http_body(request)
+            data = await super().parse_http_body(request)
         except (AttributeError, TypeError):
             raise HTTPException(
                 400, "The request body must be a JSON object with a `query` string."
             ) from None
+        if isinstance(data, GraphQLRequestData) and not isinstance(data.operation_name, str | None):
+            raise HTTPException(400, "`operationName` must be a string or null.")
+        return data
 
     def parse_query_params(self, params: Any) -> dict[str, Any]:
+        # GraphQL over HTTP: an empty optional parameter is as good as none.
+        params = {k: v for k, v in params.items() if v != "" or k not in OPTIONAL_PARAMS}
         try:
             return super().parse_query_params(params)
         except HTTPException as exc:
@@ -151,8 +246,11 @@ class ChirpGraphQLView(GraphQLView[Context, None]):
         if type(data) is not dict:
             return None
         query, variables, extensions = (data.get(k) for k in ("query", "variables", "extensions"))
-        if type(query) is not str or not all(
-            v is None or type(v) is dict for v in (variables, extensions)
+        operation_name = data.get("operationName")
+        if (
+            type(query) is not str
+            or not all(v is None or type(v) is dict for v in (variables, extensions))
+            or not (operation_name is None or type(operation_name) is str)
         ):
             return None
         sub_response = await self.get_sub_response(request)
@@ -164,7 +262,7 @@ class ChirpGraphQLView(GraphQLView[Context, None]):
                 root_value=root_value,
                 variable_values=variables,
                 context_value=context,
-                operation_name=data.get("operationName"),
+                operation_name=operation_name,
                 allowed_operation_types=POST_OPERATIONS,
                 operation_extensions=extensions,
             )
@@ -181,12 +279,35 @@ class ChirpGraphQLView(GraphQLView[Context, None]):
                 return fast
             return await self.run(request=request)
         except HTTPException as exc:
-            if exc.status_code == 400 and exc.reason.endswith("not allowed when using GET"):
-                # GraphQL over HTTP: an operation GET may not carry is 405, naming POST
-                response = error_response(405, exc.reason + "; send it with POST.")
-                response.headers["Allow"] = "POST"
-                return response
-            return error_response(exc.status_code, exc.reason)
+            return refusal(request, exc)
         except web.HTTPRequestEntityTooLarge:
             limit = request.app._client_max_size
             return error_response(413, f"The request body is over the {limit} byte limit.")
+
+
+def refusal(request: web.Request, exc: HTTPException) -> web.Response:
+    """The answer to a request strawberry refused before running anything.
+
+    A request that could not be read as GraphQL gets no GraphQL response (the
+    specification forbids its media type there): a JSON error. One refused for its
+    operation (none to choose, or one this method cannot run) is a GraphQL request
+    error, in the format the client asked for.
+    """
+    operation = exc.__cause__
+    if not isinstance(operation, CannotGetOperationTypeError | InvalidOperationTypeError):
+        return error_response(exc.status_code, exc.reason)
+    content_type = negotiate(request.headers.get(hdrs.ACCEPT)).content_type
+    if not isinstance(operation, InvalidOperationTypeError):
+        return error_response(400, exc.reason, content_type=content_type)
+    if operation.operation_type is OperationType.SUBSCRIPTION:
+        message = (
+            f"Subscriptions are not served over HTTP {request.method}: open a WebSocket to "
+            f"{request.path} with the graphql-transport-ws protocol and subscribe there."
+        )
+        return error_response(400, message, "SUBSCRIPTION_OVER_HTTP", content_type)
+    if request.method != "GET":
+        return error_response(exc.status_code, exc.reason, content_type=content_type)
+    # GraphQL over HTTP: a mutation over GET is 405, naming POST
+    response = error_response(405, exc.reason + "; send it with POST.", content_type=content_type)
+    response.headers["Allow"] = "POST"
+    return response

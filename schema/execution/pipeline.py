@@ -13,6 +13,9 @@ without strawberry's per-request machinery around it: creating the extension and
 its runner, entering its hooks, looking parse and validation up again. Any answer
 with errors is thrown away and the operation runs again the full way, so error
 handling (classification, masking, logging) stays in one place.
+
+``RequestContext`` is strawberry's per-request execution context, except that it
+never guesses which operation of a document to run (GraphQL's ``GetOperation()``).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from graphql import (
     DocumentNode,
     GraphQLError,
     GraphQLSchema,
+    OperationDefinitionNode,
     OperationType,
     get_operation_ast,
     parse,
@@ -34,8 +38,11 @@ from graphql import (
 )
 from graphql import ExecutionResult as GraphQLExecutionResult
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
+from strawberry.types import ExecutionContext
+from strawberry.types.graphql import OperationType as StrawberryOperationType
 
 from schema.execution.guard import ADMITTED, Admission, Guard
 
@@ -68,6 +75,48 @@ def _validate(
     whole tree on every lookup (graphql-core does not cache it), a string's is kept.
     """
     return _check(schema, _parse(query, max_tokens=max_tokens), rules, suggestions)
+
+
+class OperationNameRequired(CannotGetOperationTypeError):
+    """A document of several operations, and no operation name to choose one.
+
+    A ``CannotGetOperationTypeError``: the request is refused before anything runs,
+    as for an operation name that names no operation in the document.
+    """
+
+    MESSAGE = "Must provide operation name if query contains multiple operations."
+
+    def __init__(self) -> None:
+        super().__init__(None)
+
+    def as_http_error_reason(self) -> str:
+        return self.MESSAGE
+
+
+class RequestContext(ExecutionContext):
+    """strawberry's execution context, except that it never picks an operation itself.
+
+    strawberry takes the first operation of the document when the request names
+    none, so ``query A { ... } query B { ... }`` sent without an operation name ran
+    A. GraphQL's ``GetOperation()`` makes that a request error: it is refused
+    (``OperationNameRequired``) when strawberry asks for the operation's type, before
+    validation and execution. ``requested_operation`` is the name the request sent.
+    """
+
+    requested_operation: str | None
+
+    def __post_init__(self, provided_operation_name: str | None) -> None:
+        super().__post_init__(provided_operation_name)
+        self.requested_operation = provided_operation_name
+
+    @property
+    def operation_type(self) -> StrawberryOperationType:
+        document = self.graphql_document
+        if self.requested_operation is None and document is not None:
+            operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+            if len(operations) > 1:
+                raise OperationNameRequired
+        return super().operation_type
 
 
 class ValidatedQueries:
@@ -143,7 +192,15 @@ class RequestPipeline(SchemaExtension):
                 and not context.pre_execution_errors
                 and context.query is not None
             ):
-                validated.note(context.query, context.operation_name, context.graphql_document)
+                # Kept under the name the request sent, which is what ``get`` is asked
+                # with (strawberry's ``operation_name`` is the first operation's name
+                # when the request sent none).
+                requested = (
+                    context.requested_operation
+                    if isinstance(context, RequestContext)
+                    else context.operation_name
+                )
+                validated.note(context.query, requested, context.graphql_document)
         else:  # not the document on_parse made: validate it as it is
             context.pre_execution_errors = _check(
                 context.schema._schema,

@@ -4,8 +4,11 @@ Expected errors (the classes given as ``expected_errors``, each with a ``code``)
 keep their message; a backend that is down (``unavailable_errors``) is answered
 as ``unavailable``; anything else is logged here with its stack trace and reaches
 the client only as "Internal server error". Known queries take a short path
-(``pipeline.ValidatedQueries``). The application's error classes and its latency
-metric come in as arguments: this package knows nothing of the application.
+(``pipeline.ValidatedQueries``). ``execute`` runs queries and mutations: a
+subscription is refused there (``InvalidOperationTypeError``), as is a document of
+several operations with none named (``pipeline.OperationNameRequired``). The
+application's error classes and its latency metric come in as arguments: this
+package knows nothing of the application.
 """
 
 from __future__ import annotations
@@ -23,11 +26,13 @@ from strawberry.types.graphql import OperationType
 
 from schema.execution.context import reset_request_caches
 from schema.execution.guard import ADMITTED, Admission, Guard
-from schema.execution.pipeline import LatencyCallback, ValidatedQueries
+from schema.execution.pipeline import LatencyCallback, RequestContext, ValidatedQueries
 
 log = logging.getLogger("chirp.graphql")
 
 INTERNAL_MESSAGE = "Internal server error."
+# What ``execute`` runs: a subscription's events come only through ``subscribe``.
+EXECUTABLE = frozenset({OperationType.QUERY, OperationType.MUTATION})
 
 
 class CodedError(Protocol):
@@ -154,8 +159,53 @@ class ChirpSchema(Schema):
             operation_extensions,
         )
 
-    async def _execute_full(self, *args: Any) -> ExecutionResult:
-        return await super().execute(*args)
+    async def _execute_full(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None,
+        context_value: Any | None,
+        root_value: Any | None,
+        operation_name: str | None,
+        allowed_operation_types: Iterable[OperationType] | None,
+        operation_extensions: dict[str, Any] | None,
+    ) -> ExecutionResult:
+        """strawberry's execute, for queries and mutations only."""
+        allowed = (
+            EXECUTABLE
+            if allowed_operation_types is None
+            else EXECUTABLE.intersection(allowed_operation_types)
+        )
+        return await super().execute(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            allowed,
+            operation_extensions,
+        )
+
+    def _create_execution_context(
+        self,
+        query: str | None,
+        allowed_operation_types: Iterable[OperationType],
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionContext:
+        """strawberry's, as a ``RequestContext``: the operation is never guessed."""
+        return RequestContext(
+            query=query,
+            schema=self,
+            allowed_operations=allowed_operation_types,
+            context=context_value,
+            root_value=root_value,
+            variables=variable_values,
+            provided_operation_name=operation_name,
+            operation_extensions=operation_extensions,
+        )
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
