@@ -233,7 +233,7 @@ class Settings(BaseSettings):
         "N",
     )
     fanout_wait_seconds: float = option(
-        1.0,
+        0.5,
         "CHIRP_FANOUT_WAIT",
         "With in-process workers, how long a post waits for its fan-out so followers "
         "reading right after see it (0: answer at once; fan-out stays asynchronous).",
@@ -357,6 +357,29 @@ class Settings(BaseSettings):
         "Redis for the timeline cache, e.g. redis://host:6379/0. Unset: in-process cache.",
         "--redis-url",
         "URL",
+    )
+
+    redis_timeout_ms: PositiveInt = option(
+        50,
+        "CHIRP_REDIS_TIMEOUT_MS",
+        "Deadline of each Redis call a request waits on (timeline reads, enqueue, rate "
+        "limits); a missed one takes the degraded path (pull, repair).",
+        "--redis-timeout-ms",
+        "MS",
+    )
+    redis_breaker_failures: PositiveInt = option(
+        3,
+        "CHIRP_REDIS_BREAKER_FAILURES",
+        "Redis calls failing in a row that open the circuit (calls then fail at once).",
+        "--redis-breaker-failures",
+        "N",
+    )
+    redis_breaker_reset_seconds: PositiveFloat = option(
+        1.0,
+        "CHIRP_REDIS_BREAKER_RESET_SECONDS",
+        "How long an open circuit fails fast before one call probes Redis again.",
+        "--redis-breaker-reset-seconds",
+        "SECONDS",
     )
 
     # --- on the open internet: limits, keys, query cost (README "Running in production")

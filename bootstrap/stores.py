@@ -25,6 +25,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bootstrap.settings import Settings
+from core.breaker import Breaker
 from docstore.attachments import AttachmentStore
 from docstore.attachments_mongo import MongoAttachmentStore
 from docstore.attachments_sqlite import SqliteAttachmentStore
@@ -46,7 +47,7 @@ from throttle.memory import MemoryLimiter
 from throttle.redis import RedisLimiter
 from timeline.memory import MemoryEventBus, MemoryFanoutQueue, MemoryTimelineCache
 from timeline.redis import UNAVAILABLE_ERRORS as REDIS_UNAVAILABLE
-from timeline.redis import RedisEventBus, RedisFanoutQueue, RedisTimelineCache
+from timeline.redis import Deadlines, RedisEventBus, RedisFanoutQueue, RedisTimelineCache
 
 log = logging.getLogger("chirp")
 
@@ -102,9 +103,6 @@ def redact(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-LIMITER_TIMEOUT_SECONDS = 0.1
-
-
 def choose_stores(settings: Settings) -> tuple[Stores, list[tuple[str, Adapter]]]:
     """The stores the settings select, not opened yet, and the order to open them in."""
     graph: Neo4jSocialGraph | SqliteSocialGraph
@@ -141,17 +139,30 @@ def choose_stores(settings: Settings) -> tuple[Stores, list[tuple[str, Adapter]]
                 retry_on_error=[RedisConnectionError, RedisTimeoutError],
             )
 
-        timelines = RedisTimelineCache(redis_client(), ttl, settings.fanout_batch)
-        queue, events = RedisFanoutQueue(redis_client()), RedisEventBus(redis_client())
-        # On every request's path: a tight timeout and no retries (a slow Redis must
-        # not slow every request; limits fail open, or to in-process for log-in).
+        # One breaker for the server: every call a request waits on has a deadline in
+        # tens of milliseconds, and a frozen Redis is skipped at once after a few misses.
+        breaker = Breaker(
+            f"Redis at {redact(settings.redis_url)}",
+            failures=settings.redis_breaker_failures,
+            reset_after=settings.redis_breaker_reset_seconds,
+            errors=REDIS_UNAVAILABLE,
+        )
+        request_timeout = settings.redis_timeout_ms / 1000
+        deadlines = Deadlines(breaker, request_timeout)
+        timelines = RedisTimelineCache(redis_client(), ttl, settings.fanout_batch, deadlines)
+        queue = RedisFanoutQueue(redis_client(), deadlines=deadlines)
+        events = RedisEventBus(redis_client(), deadlines)
+        # No retries for the limiter (on every request's path): limits fail open, or to
+        # the in-process limiter for log-in and sign-up.
         limiter = RedisLimiter(
             Redis.from_url(
                 settings.redis_url,
-                socket_timeout=LIMITER_TIMEOUT_SECONDS,
-                socket_connect_timeout=LIMITER_TIMEOUT_SECONDS,
+                socket_timeout=5,
+                socket_connect_timeout=5,
                 retry=Retry(NoBackoff(), 0),
-            )
+            ),
+            breaker,
+            request_timeout,
         )
         timelines_where = where
         queue_where, events_where = f"fan-out queue: {where}", f"realtime events: {where}"

@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import RedisError
 
+from core.breaker import Breaker, CircuitOpen
 from throttle.port import LimiterUnavailable, Rule, Verdict
 
 PREFIX = "chirp:rl:"
@@ -44,17 +45,28 @@ def key(rule: Rule, who: str) -> str:
 
 
 class RedisLimiter:
-    def __init__(self, client: Redis | RedisCluster) -> None:
+    """Budgets in Redis; with a ``breaker``, each hit waits at most ``timeout`` seconds."""
+
+    def __init__(
+        self, client: Redis | RedisCluster, breaker: Breaker | None = None, timeout: float = 0.05
+    ) -> None:
         self.client = client
         self.script: Any = client.register_script(GCRA)
+        self.breaker = breaker
+        self.timeout = timeout
 
     async def hit(self, rule: Rule, key_: str, cost: int = 1) -> Verdict:
+        def send() -> Any:
+            return self.script(keys=[key(rule, key_)], args=[rule.period, rule.limit, cost])
+
         try:
-            allowed, remaining, reset_at, retry = await self.script(
-                keys=[key(rule, key_)], args=[rule.period, rule.limit, cost]
-            )
-        except (RedisError, OSError) as exc:
+            if self.breaker is None:
+                reply = await send()
+            else:
+                reply = await self.breaker.call(send, self.timeout)
+        except (RedisError, OSError, CircuitOpen, TimeoutError) as exc:
             raise LimiterUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        allowed, remaining, reset_at, retry = reply
         return Verdict(rule, bool(allowed), max(0, int(remaining)), float(reset_at), float(retry))
 
     async def open(self) -> None:

@@ -22,6 +22,15 @@ for fan-out and the repair pass finds it.
 
 **Event bus.** Pub/sub on one channel, so a subscriber connected to one
 instance receives tweets posted through another.
+
+**Deadlines.** Given a ``Breaker`` (core/breaker.py, one per Redis server,
+shared by these adapters), every call a request waits on (a timeline read,
+the author's own push, an enqueue, a publish) has a deadline of
+``request_timeout`` seconds, and a bulk call of the fan-out worker one of
+``bulk_timeout``; a missed deadline is a RedisTimeoutError and an open circuit
+a RedisConnectionError, both "unavailable" to the timeline engine, which then
+reads by pull and leaves fan-out to the repair pass. The worker's blocking
+reads (XREADGROUP) wait on their own.
 """
 
 from __future__ import annotations
@@ -29,19 +38,49 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from core.breaker import Breaker, CircuitOpen
 from timeline.port import Delivery, Event, Job, Window
 
 log = logging.getLogger("chirp.events")  # the event bus is the only one that logs
 
 UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (RedisConnectionError, RedisTimeoutError)
+T = TypeVar("T")
+
+
+class Deadlines:
+    """How long the adapters wait for Redis, through one breaker (None: as the client does)."""
+
+    def __init__(
+        self,
+        breaker: Breaker | None = None,
+        request_timeout: float = 0.05,
+        bulk_timeout: float = 5.0,
+    ) -> None:
+        self.breaker = breaker
+        self.request_timeout = request_timeout
+        self.bulk_timeout = bulk_timeout
+
+    async def run(self, make: Callable[[], Awaitable[T]], bulk: bool = False) -> T:
+        if self.breaker is None:
+            return await make()
+        timeout = self.bulk_timeout if bulk else self.request_timeout
+        try:
+            return await self.breaker.call(make, timeout)
+        except CircuitOpen as exc:
+            raise RedisConnectionError(str(exc)) from exc
+        except TimeoutError as exc:
+            raise RedisTimeoutError(f"Redis did not answer within {timeout * 1000:.0f} ms") from exc
+
+
+NO_DEADLINES = Deadlines()
 
 WIDTH = 19  # digits of the largest 63-bit id
 TIMELINE_PREFIX = "chirp:tl:"
@@ -118,11 +157,16 @@ def _upper(before_id: int | None) -> str:
 
 class RedisTimelineCache:
     def __init__(
-        self, redis: Redis, ttl_seconds: int = 30 * 24 * 3600, batch_size: int = 1000
+        self,
+        redis: Redis,
+        ttl_seconds: int = 30 * 24 * 3600,
+        batch_size: int = 1000,
+        deadlines: Deadlines = NO_DEADLINES,
     ) -> None:
         self.redis = redis
         self.ttl_seconds = ttl_seconds
         self.batch_size = batch_size
+        self.deadlines = deadlines
         self._get = redis.register_script(_GET)
         self._add = redis.register_script(_ADD)
 
@@ -136,21 +180,29 @@ class RedisTimelineCache:
         await self.redis.aclose()
 
     async def _page(self, key: str, limit: int, before_id: int | None, ttl: int) -> Window | None:
-        found = await self._get(keys=[key], args=[_upper(before_id), max(limit, 0), ttl])
+        found = await self.deadlines.run(
+            lambda: self._get(keys=[key], args=[_upper(before_id), max(limit, 0), ttl])
+        )
         return _window(found)
 
     async def get(self, user_id: int, limit: int, before_id: int | None = None) -> Window | None:
         return await self._page(timeline_key(user_id), limit, before_id, self.ttl_seconds)
 
     async def store(self, user_id: int, tweet_ids: Sequence[int], cap: int) -> None:
-        await self._add(
-            keys=[timeline_key(user_id)],
-            args=[cap, self.ttl_seconds, 0, *map(member, tweet_ids)],
+        await self.deadlines.run(
+            lambda: self._add(
+                keys=[timeline_key(user_id)],
+                args=[cap, self.ttl_seconds, 0, *map(member, tweet_ids)],
+            ),
+            bulk=True,
         )
 
     async def extend(self, user_id: int, tweet_ids: Sequence[int], cap: int) -> bool:
-        added = await self._add(
-            keys=[timeline_key(user_id)], args=[cap, 0, 1, *map(member, tweet_ids)]
+        added = await self.deadlines.run(
+            lambda: self._add(
+                keys=[timeline_key(user_id)], args=[cap, 0, 1, *map(member, tweet_ids)]
+            ),
+            bulk=True,
         )
         return int(added) >= 0
 
@@ -158,30 +210,45 @@ class RedisTimelineCache:
         unique = list(dict.fromkeys(user_ids))
         delivered = 0
         for start in range(0, len(unique), self.batch_size):
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for user_id in unique[start : start + self.batch_size]:
-                    await self._add(
-                        keys=[timeline_key(user_id)],
-                        args=[cap, 0, 1, member(tweet_id)],
-                        client=pipe,
-                    )
-                delivered += sum(max(int(r), 0) for r in await pipe.execute())
+            batch = unique[start : start + self.batch_size]
+
+            async def send(batch: list[int] = batch) -> list[Any]:
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for user_id in batch:
+                        await self._add(
+                            keys=[timeline_key(user_id)],
+                            args=[cap, 0, 1, member(tweet_id)],
+                            client=pipe,
+                        )
+                    replies: list[Any] = await pipe.execute()
+                    return replies
+
+            replies = await self.deadlines.run(send, bulk=len(batch) > 1)
+            delivered += sum(max(int(r), 0) for r in replies)
         return delivered
 
     async def remove(self, user_id: int, tweet_ids: Sequence[int]) -> None:
         if tweet_ids:
-            await self.redis.zrem(timeline_key(user_id), *map(member, tweet_ids))
+            await self.deadlines.run(
+                lambda: self.redis.zrem(timeline_key(user_id), *map(member, tweet_ids)),
+                bulk=True,
+            )
 
     async def remove_from_many(self, user_ids: Sequence[int], tweet_id: int) -> None:
         unique = list(dict.fromkeys(user_ids))
         for start in range(0, len(unique), self.batch_size):
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for user_id in unique[start : start + self.batch_size]:
-                    pipe.zrem(timeline_key(user_id), member(tweet_id))
-                await pipe.execute()
+            batch = unique[start : start + self.batch_size]
+
+            async def send(batch: list[int] = batch) -> None:
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for user_id in batch:
+                        pipe.zrem(timeline_key(user_id), member(tweet_id))
+                    await pipe.execute()
+
+            await self.deadlines.run(send, bulk=True)
 
     async def drop(self, user_id: int) -> None:
-        await self.redis.delete(timeline_key(user_id))
+        await self.deadlines.run(lambda: self.redis.delete(timeline_key(user_id)), bulk=True)
 
     async def recent_get(
         self, author_ids: Sequence[int], limit: int, before_id: int | None = None
@@ -189,26 +256,41 @@ class RedisTimelineCache:
         authors = list(dict.fromkeys(author_ids))
         if not authors:
             return {}
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for author_id in authors:
-                await self._get(
-                    keys=[recent_key(author_id)],
-                    args=[_upper(before_id), max(limit, 0), 0],
-                    client=pipe,
-                )
-            found = await pipe.execute()
+
+        async def send() -> list[Any]:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for author_id in authors:
+                    await self._get(
+                        keys=[recent_key(author_id)],
+                        args=[_upper(before_id), max(limit, 0), 0],
+                        client=pipe,
+                    )
+                replies: list[Any] = await pipe.execute()
+                return replies
+
+        found = await self.deadlines.run(send)
         return {author: _window(got) for author, got in zip(authors, found, strict=True)}
 
     async def recent_store(self, author_id: int, tweet_ids: Sequence[int], cap: int) -> None:
-        await self._add(keys=[recent_key(author_id)], args=[cap, 0, 0, *map(member, tweet_ids)])
+        await self.deadlines.run(
+            lambda: self._add(
+                keys=[recent_key(author_id)], args=[cap, 0, 0, *map(member, tweet_ids)]
+            ),
+            bulk=True,
+        )
 
     async def recent_add(self, author_id: int, tweet_id: int, cap: int) -> bool:
-        added = await self._add(keys=[recent_key(author_id)], args=[cap, 0, 1, member(tweet_id)])
+        added = await self.deadlines.run(
+            lambda: self._add(keys=[recent_key(author_id)], args=[cap, 0, 1, member(tweet_id)])
+        )
         return int(added) >= 0
 
     async def recent_remove(self, author_id: int, tweet_ids: Sequence[int]) -> None:
         if tweet_ids:
-            await self.redis.zrem(recent_key(author_id), *map(member, tweet_ids))
+            await self.deadlines.run(
+                lambda: self.redis.zrem(recent_key(author_id), *map(member, tweet_ids)),
+                bulk=True,
+            )
 
 
 # ------------------------------------------------------------------ fan-out queue
@@ -229,9 +311,12 @@ def _text(value: Any) -> str:
 
 
 class RedisFanoutQueue:
-    def __init__(self, redis: Redis, max_length: int = 1_000_000) -> None:
+    def __init__(
+        self, redis: Redis, max_length: int = 1_000_000, deadlines: Deadlines = NO_DEADLINES
+    ) -> None:
         self.redis = redis
         self.max_length = max_length
+        self.deadlines = deadlines
 
     async def open(self) -> None:
         try:
@@ -247,11 +332,13 @@ class RedisFanoutQueue:
         await self.redis.aclose()
 
     async def enqueue(self, job: Job) -> None:
-        await self.redis.xadd(
-            STREAM,
-            job.fields(),  # type: ignore[arg-type]
-            maxlen=self.max_length,
-            approximate=True,
+        await self.deadlines.run(
+            lambda: self.redis.xadd(
+                STREAM,
+                job.fields(),  # type: ignore[arg-type]
+                maxlen=self.max_length,
+                approximate=True,
+            )
         )
 
     async def take(self, consumer: str, count: int, block_ms: int) -> list[Delivery]:
@@ -289,14 +376,15 @@ class RedisFanoutQueue:
 
 
 class RedisEventBus:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, deadlines: Deadlines = NO_DEADLINES) -> None:
         self.redis = redis
+        self.deadlines = deadlines
 
     async def open(self) -> None:
         await self.redis.ping()
 
     async def publish(self, event: Event) -> None:
-        await self.redis.publish(CHANNEL, json.dumps(event))
+        await self.deadlines.run(lambda: self.redis.publish(CHANNEL, json.dumps(event)))
 
     async def listen(self) -> AsyncIterator[Event]:
         delay = 0.2
