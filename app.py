@@ -48,7 +48,12 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> web.Ap
         max_nodes=settings.max_query_nodes,
         introspection=settings.introspection,
     )
-    add_routes(app, build_schema(UNAVAILABLE_ERRORS, limits=limits), lambda: app[SERVICES_KEY])
+    add_routes(
+        app,
+        build_schema(UNAVAILABLE_ERRORS, limits=limits),
+        lambda: app[SERVICES_KEY],
+        settings.require_api_key,
+    )
     add_media_routes(app, lambda: app[SERVICES_KEY])
 
     async def services_ctx(app: web.Application) -> AsyncIterator[None]:

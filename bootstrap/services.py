@@ -20,6 +20,7 @@ from bootstrap.stores import UNAVAILABLE_ERRORS, MediaStores, open_media, open_s
 from core.ids import SnowflakeGenerator
 from core.security import Passwords, Tokens, load_or_create_secret
 from services.accounts import AccountService
+from services.apps import AppService
 from services.container import Services, Stores
 from services.limits import Budgets, RateLimits, parse_networks
 from services.links import LinkService
@@ -67,6 +68,7 @@ def build_services(
     media: MediaService | None = None,
     links: LinkService | None = None,
     limits: RateLimits | None = None,
+    app_quota_per_hour: int = 500_000,
 ) -> Services:
     """The services over ``stores``; ``unavailable``: the errors meaning a store is down;
     ``limits``: rate limits (None: nothing is limited)."""
@@ -96,6 +98,7 @@ def build_services(
         media=media,
         links=links,
         limits=limits,
+        apps=AppService(stores.apps, ids, app_quota_per_hour) if stores.apps is not None else None,
     )
 
 
@@ -157,6 +160,7 @@ def make_services(
         media_service,
         links,
         rate_limits(settings, stores.limiter),
+        settings.app_quota_per_hour,
     )
 
 

@@ -383,6 +383,21 @@ class Settings(BaseSettings):
     )
 
     # --- on the open internet: limits, keys, query cost (README "Running in production")
+    require_api_key: bool = option(
+        False,
+        "CHIRP_REQUIRE_API_KEY",
+        "Refuse GraphQL requests without an app's X-Api-Key (401 UNAUTHENTICATED); "
+        "production turns it on.",
+        "--require-api-key",
+        "true|false",
+    )
+    app_quota_per_hour: PositiveInt = option(
+        500_000,
+        "CHIRP_APP_QUOTA_PER_HOUR",
+        "Points per hour a new app's key may spend, all its users together.",
+        "--app-quota-per-hour",
+        "POINTS",
+    )
     rate_limit_user: RateRule = option(
         "15000/5m",
         "CHIRP_RATE_LIMIT_USER",

@@ -26,6 +26,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bootstrap.settings import Settings
 from core.breaker import Breaker
+from docstore.apps_mongo import MongoAppStore
+from docstore.apps_sqlite import SqliteAppStore
 from docstore.attachments import AttachmentStore
 from docstore.attachments_mongo import MongoAttachmentStore
 from docstore.attachments_sqlite import SqliteAttachmentStore
@@ -121,9 +123,15 @@ def choose_stores(settings: Settings) -> tuple[Stores, list[tuple[str, Adapter]]
     if settings.mongodb_uri:
         tweets = MongoTweetStore(mongo_connect(settings.mongodb_uri), settings.mongodb_db)
         tweets_where = f"MongoDB at {redact(settings.mongodb_uri)} (database {settings.mongodb_db})"
+        apps: MongoAppStore | SqliteAppStore = MongoAppStore(
+            mongo_connect(settings.mongodb_uri), settings.mongodb_db
+        )
+        apps_where = tweets_where
     else:
         path = settings.data_dir / "tweets.sqlite3"
         tweets, tweets_where = SqliteTweetStore(path), f"embedded SQLite at {path}"
+        apps_path = settings.data_dir / "apps.sqlite3"
+        apps, apps_where = SqliteAppStore(apps_path), f"embedded SQLite at {apps_path}"
     ttl = settings.active_days * 24 * 3600
     if settings.redis_url:
         where = f"Redis at {redact(settings.redis_url)}"
@@ -135,7 +143,7 @@ def choose_stores(settings: Settings) -> tuple[Stores, list[tuple[str, Adapter]]
                 settings.redis_url,
                 socket_timeout=5,
                 socket_connect_timeout=5,
-                retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
+                retry=Retry(ExponentialBackoff(cap=0.1, base=0.002), 2),
                 retry_on_error=[RedisConnectionError, RedisTimeoutError],
             )
 
@@ -180,9 +188,10 @@ def choose_stores(settings: Settings) -> tuple[Stores, list[tuple[str, Adapter]]
         ("queue", queue_where, queue),
         ("events", events_where, events),
         ("limiter", limiter_where, limiter),
+        ("apps", apps_where, apps),
     ]
     descriptions = {name: where for name, where, _ in opening}
-    stores = Stores(graph, tweets, timelines, queue, events, limiter, descriptions)
+    stores = Stores(graph, tweets, timelines, queue, events, limiter, apps, descriptions)
     return stores, [(name, adapter) for name, _, adapter in opening]
 
 

@@ -92,3 +92,16 @@ class MediaRecord:
     width: int | None = None
     height: int | None = None
     attached: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AppRecord:
+    """An application registered by a developer; its key is kept as a SHA-256 hash only."""
+
+    id: int
+    owner_id: int
+    name: str
+    key_hash: str
+    created_at_ms: int
+    quota_per_hour: int
+    revoked_at_ms: int | None = None

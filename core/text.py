@@ -345,3 +345,19 @@ def validate_password(raw: str) -> str:
             "TOO_LONG", f"A password is at most {MAX_PASSWORD_LENGTH} characters.", "password"
         )
     return raw
+
+
+MAX_APP_NAME_LENGTH = 50
+
+
+def validate_app_name(raw: str) -> str:
+    """An app's name: a display name's rules, and not empty (EMPTY)."""
+    name = clean_text(raw, keep_newlines=False)
+    refuse_invalid_characters(name, "name", "An app name", paired_bidi=False)
+    if not has_visible_text(name):
+        raise UserError("EMPTY", "Give the app a name.", "name")
+    if len(name) > MAX_APP_NAME_LENGTH:
+        raise UserError(
+            "TOO_LONG", f"An app name is at most {MAX_APP_NAME_LENGTH} characters.", "name"
+        )
+    return name

@@ -37,6 +37,7 @@ class Context:
     client_ip: str = ""
     app_id: int | None = None
     app_quota: int | None = None  # points per hour of the app named by X-Api-Key
+    api_key: str | None = None  # a WebSocket's X-Api-Key header, checked at connection_init
     # the budget this request was charged to, after the charge (or its refusal)
     budget: Verdict | None = None
     cost: int = 0  # points this request was charged

@@ -10,10 +10,11 @@ import strawberry
 
 from core.errors import UserError, UserErrors
 from resolvers import accounts as account_resolvers
+from resolvers import apps as app_resolvers
 from resolvers import media as media_resolvers
 from resolvers import social as social_resolvers
 from resolvers import tweets as tweet_resolvers
-from schema.types import Info, Media, Tweet, User, UserErrorType, media_of
+from schema.types import App, Info, Media, Tweet, User, UserErrorType, media_of
 
 T = TypeVar("T")
 
@@ -117,6 +118,15 @@ class TweetPayload:
 @strawberry.type
 class DeletePayload:
     deleted_id: strawberry.ID | None
+    errors: list[UserErrorType]
+
+
+@strawberry.type
+class AppPayload:
+    app: App | None
+    key: str | None = strawberry.field(
+        description="The API key: shown in this answer only; Chirp keeps only its hash."
+    )
     errors: list[UserErrorType]
 
 
@@ -245,3 +255,20 @@ class Mutation:
             media_resolvers.complete_media_upload(info.context, media_id)
         )
         return MediaPayload(media=media_of(info, record) if record else None, errors=errors)
+
+    @strawberry.mutation(description="(auth) Returns the app and, once, its key.")
+    async def register_app(self, info: Info, name: str) -> AppPayload:
+        made, errors = await attempt(app_resolvers.register_app(info.context, name))
+        if made is None:
+            return AppPayload(app=None, key=None, errors=errors)
+        app, key = made
+        return AppPayload(app=App.of(app), key=key, errors=[])
+
+    @strawberry.mutation(
+        description="(auth) Owner only. Requests with its key are refused from then on."
+    )
+    async def revoke_app(self, info: Info, id: strawberry.ID) -> DeletePayload:
+        revoked, errors = await attempt(app_resolvers.revoke_app(info.context, id))
+        return DeletePayload(
+            deleted_id=strawberry.ID(str(revoked)) if revoked else None, errors=errors
+        )

@@ -5,10 +5,12 @@ from __future__ import annotations
 import strawberry
 
 from resolvers import accounts as account_resolvers
+from resolvers import apps as app_resolvers
 from resolvers import limits as limit_resolvers
 from resolvers import timelines as timeline_resolvers
 from resolvers import tweets as tweet_resolvers
 from schema.types import (
+    App,
     Info,
     Node,
     RateLimit,
@@ -56,3 +58,7 @@ class Query:
     @strawberry.field(description="The caller's rate-limit budget after this request.")
     def rate_limit(self, info: Info) -> RateLimit:
         return RateLimit.of(limit_resolvers.rate_limit(info.context))
+
+    @strawberry.field(description="(auth) The viewer's registered apps.")
+    async def apps(self, info: Info) -> list[App]:
+        return [App.of(app) for app in await app_resolvers.apps(info.context)]

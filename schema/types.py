@@ -9,7 +9,8 @@ from typing import TypeAlias
 import strawberry
 
 from core.errors import UserError
-from core.models import MediaRecord, TweetRecord, UserRecord
+from core.models import AppRecord, MediaRecord, TweetRecord, UserRecord
+from resolvers import apps as app_resolvers
 from resolvers import media as media_resolvers
 from resolvers import social as social_resolvers
 from resolvers import timelines as timeline_resolvers
@@ -321,3 +322,34 @@ class RateLimit:
             cost=budget.cost,
             reset_at=datetime.fromtimestamp(budget.reset_at, tz=UTC),
         )
+
+
+@strawberry.type(
+    description="An application registered by a developer (the design brief's api_dev_key)."
+)
+class App(Node):
+    id: strawberry.ID
+    name: str
+    created_at: datetime
+    quota_per_hour: int = strawberry.field(
+        description="Points per hour that requests made with this app's key may spend, "
+        "all its users together."
+    )
+    record: strawberry.Private[AppRecord]
+
+    @classmethod
+    def of(cls, record: AppRecord) -> App:
+        return cls(
+            id=strawberry.ID(str(record.id)),
+            name=record.name,
+            created_at=_datetime(record.created_at_ms),
+            quota_per_hour=record.quota_per_hour,
+            record=record,
+        )
+
+    @strawberry.field
+    async def owner(self, info: Info) -> User:
+        user = await app_resolvers.owner(info.context, self.record)
+        if user is None:
+            raise LookupError(f"the owner of app {self.record.id} is missing")
+        return User.of(user)

@@ -6,9 +6,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from core.security import Tokens
+from docstore.apps import AppStore
 from docstore.port import TweetStore
 from graph.port import SocialGraph
 from services.accounts import AccountService, RecentIds
+from services.apps import AppService
 from services.limits import RateLimits
 from services.links import LinkService
 from services.media import MediaService
@@ -33,6 +35,7 @@ class Stores:
     queue: FanoutQueue = field(default_factory=MemoryFanoutQueue)
     events: EventBus = field(default_factory=MemoryEventBus)
     limiter: Limiter = field(default_factory=MemoryLimiter)
+    apps: AppStore | None = None
     descriptions: dict[str, str] = field(default_factory=dict)  # for logs and /readyz
 
     def pings(self) -> dict[str, Callable[[], Awaitable[None]]]:
@@ -44,6 +47,8 @@ class Stores:
         }
 
     async def close(self) -> None:
+        if self.apps is not None:
+            await self.apps.close()
         await self.limiter.close()
         await self.events.close()
         await self.queue.close()
@@ -68,6 +73,7 @@ class Services:
     media: MediaService | None = None
     links: LinkService | None = None
     limits: RateLimits | None = None
+    apps: AppService | None = None
     # Accounts a token was recently checked against: accounts are never deleted
     # through the API, so a signed token's account is looked up once a minute,
     # not on every request (a data folder reset is noticed within the minute).

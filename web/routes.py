@@ -49,8 +49,13 @@ def add_worker_routes(app: web.Application) -> None:
     app.router.add_get("/metrics", metrics)
 
 
-def add_routes(app: web.Application, schema: BaseSchema, services: Callable[[], Services]) -> None:
-    view = ChirpGraphQLView(schema, services)
+def add_routes(
+    app: web.Application,
+    schema: BaseSchema,
+    services: Callable[[], Services],
+    require_api_key: bool = False,
+) -> None:
+    view = ChirpGraphQLView(schema, services, require_api_key)
 
     async def readyz(_: web.Request) -> web.Response:
         current = services()

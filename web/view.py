@@ -22,7 +22,7 @@ import orjson
 from aiohttp import ClientConnectionResetError, hdrs, web
 from cross_web import AiohttpHTTPRequestAdapter, AsyncHTTPRequestAdapter, HTTPException
 from strawberry.aiohttp.views import AiohttpWebSocketAdapter, GraphQLView
-from strawberry.exceptions import MissingQueryError
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.http import GraphQLRequestData
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.http.parse_content_type import parse_content_type
@@ -32,11 +32,13 @@ from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 from resolvers.context import Context
+from services.apps import InvalidApiKey
 from services.container import Services
 from web.limits import CONTEXT_KEY, apply_limits, client_ip
 
 HTTP_CODES = {
     400: "BAD_REQUEST",
+    401: "UNAUTHENTICATED",
     404: "NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",
     413: "PAYLOAD_TOO_LARGE",
@@ -152,9 +154,12 @@ class ChirpGraphQLView(GraphQLView[Context, None]):
     request_adapter_class = RequestAdapter
     websocket_adapter_class = WebSocketAdapter
 
-    def __init__(self, schema: BaseSchema, services: Callable[[], Services]) -> None:
+    def __init__(
+        self, schema: BaseSchema, services: Callable[[], Services], require_api_key: bool = False
+    ) -> None:
         super().__init__(schema=schema, graphql_ide="graphiql", allow_queries_via_get=True)
         self.services = services  # read per request: the stores open after routes are set
+        self.require_api_key = require_api_key
 
     async def get_context(self, request: web.Request, response: Any) -> Context:
         services = self.services()
@@ -165,15 +170,47 @@ class ChirpGraphQLView(GraphQLView[Context, None]):
         )
         trusted = services.limits.trusted_proxies if services.limits is not None else ()
         context.client_ip = client_ip(request, trusted)
+        key = request.headers.get("X-Api-Key")
+        if isinstance(response, web.WebSocketResponse):
+            context.api_key = key  # checked in on_ws_connect, where a refusal can be sent
+        elif request.method == "GET" and self.should_render_graphql_ide(
+            self.request_adapter_class(request)
+        ):
+            pass  # the GraphiQL page itself: its requests send the key
+        else:
+            refusal = await self.identify_app(context, key)
+            if refusal is not None:
+                raise HTTPException(401, refusal)
         if isinstance(response, web.StreamResponse):
             response[CONTEXT_KEY] = context  # for the rate-limit headers of its answer
         return context
 
+    async def identify_app(self, context: Context, key: str | None) -> str | None:
+        """Take the app from its API key; why the request is refused, or None."""
+        apps = context.services.apps
+        if not key:
+            if self.require_api_key:
+                return "This server needs an app's API key: send it as X-Api-Key."
+            return None
+        if apps is None:
+            return None
+        try:
+            app = await apps.identify(key.strip())
+        except InvalidApiKey:
+            return "Unknown or revoked API key."
+        context.app_id, context.app_quota = app.id, app.quota_per_hour
+        return None
+
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        """graphql-transport-ws / graphql-ws: the token comes in connection_init."""
+        """graphql-transport-ws / graphql-ws: the token (and an API key, which a browser
+        cannot send as a header) come in connection_init."""
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
         authorization = params.get("authorization") or params.get("Authorization")
         context.authenticate(authorization if isinstance(authorization, str) else None)
+        key = params.get("x-api-key") or params.get("X-Api-Key") or context.api_key
+        refusal = await self.identify_app(context, key if isinstance(key, str) else None)
+        if refusal is not None:
+            raise ConnectionRejectionError({"message": refusal, "code": "UNAUTHENTICATED"})
         unset: UnsetType = UNSET
         return unset
 

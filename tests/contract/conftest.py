@@ -21,6 +21,9 @@ from typing import TypeVar
 import pytest
 from redis.asyncio import Redis
 
+from docstore.apps import AppStore
+from docstore.apps_mongo import MongoAppStore
+from docstore.apps_sqlite import SqliteAppStore
 from docstore.attachments import AttachmentStore
 from docstore.attachments_mongo import MongoAttachmentStore
 from docstore.attachments_sqlite import SqliteAttachmentStore
@@ -172,6 +175,41 @@ async def redis_limiter(request: pytest.FixtureRequest) -> AsyncIterator[Limiter
     finally:
         await limiter.client.flushdb()
         await limiter.close()
+
+
+@asynccontextmanager
+async def sqlite_app_store(request: pytest.FixtureRequest) -> AsyncIterator[AppStore]:
+    store = SqliteAppStore(_tmp_path(request) / "apps.sqlite3")
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+@asynccontextmanager
+async def mongo_app_store(request: pytest.FixtureRequest) -> AsyncIterator[AppStore]:
+    name = backends.fresh_mongo_db()
+    store = MongoAppStore(mongo_connect(request.getfixturevalue("mongo_target").uri), name)
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.client.drop_database(name)
+        await store.close()
+
+
+APP_STORE_FACTORIES: dict[str, Factory[AppStore]] = {
+    "sqlite": sqlite_app_store,
+    "mongo": mongo_app_store,
+}
+
+
+@pytest.fixture(params=sorted(APP_STORE_FACTORIES))
+async def app_store(request: pytest.FixtureRequest) -> AsyncIterator[AppStore]:
+    """A fresh, empty app store of each adapter in turn."""
+    async with APP_STORE_FACTORIES[request.param](request) as adapter:
+        yield adapter
 
 
 LIMITER_FACTORIES: dict[str, Factory[Limiter]] = {
