@@ -15,7 +15,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from bootstrap.settings import Settings, parse_rate
+from bootstrap.settings import Settings, load_manifest, parse_rate
 from bootstrap.stores import UNAVAILABLE_ERRORS, MediaStores, open_media, open_stores
 from core.ids import SnowflakeGenerator
 from core.security import Passwords, Tokens, load_or_create_secret
@@ -25,6 +25,7 @@ from services.container import Services, Stores
 from services.limits import Budgets, RateLimits, parse_networks
 from services.links import LinkService
 from services.media import MediaLimits, MediaService
+from services.persisted import PersistedQueries
 from services.social import SocialService
 from services.tweets import TweetService
 from throttle.port import Limiter, Rule
@@ -69,6 +70,7 @@ def build_services(
     links: LinkService | None = None,
     limits: RateLimits | None = None,
     app_quota_per_hour: int = 500_000,
+    manifest: dict[str, str] | None = None,
 ) -> Services:
     """The services over ``stores``; ``unavailable``: the errors meaning a store is down;
     ``limits``: rate limits (None: nothing is limited)."""
@@ -99,6 +101,7 @@ def build_services(
         links=links,
         limits=limits,
         apps=AppService(stores.apps, ids, app_quota_per_hour) if stores.apps is not None else None,
+        persisted=PersistedQueries(stores.queries, manifest),
     )
 
 
@@ -161,6 +164,7 @@ def make_services(
         links,
         rate_limits(settings, stores.limiter),
         settings.app_quota_per_hour,
+        load_manifest(settings.persisted_manifest) if settings.persisted_manifest else None,
     )
 
 

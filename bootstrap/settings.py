@@ -21,7 +21,9 @@ subcommands (``worker``, ``admin init``) that share these flags. Building
 from __future__ import annotations
 
 import argparse
+import hashlib
 import ipaddress
+import json
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -91,7 +93,33 @@ def parse_rate(value: str) -> tuple[int, int]:
     return points, seconds
 
 
+def load_manifest(path: Path) -> dict[str, str]:
+    """A registered-operations manifest: a JSON object of SHA-256 hash -> document, checked."""
+    try:
+        loaded = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"cannot read {path}: {exc}") from None
+    if not isinstance(loaded, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in loaded.items()
+    ):
+        raise ValueError(f"{path} must be a JSON object of SHA-256 hash -> document")
+    wrong = [k for k, v in loaded.items() if hashlib.sha256(v.encode()).hexdigest() != k]
+    if wrong:
+        raise ValueError(
+            f"in {path}, {len(wrong)} hash(es) are not the SHA-256 of their document, "
+            f"e.g. {wrong[0][:16]}..."
+        )
+    return loaded
+
+
+def _manifest(path: Path | None) -> Path | None:
+    if path is not None:
+        load_manifest(path)
+    return path
+
+
 RateRule = Annotated[str, AfterValidator(_rate_rule)]
+Manifest = Annotated[Path | None, AfterValidator(_manifest)]
 Networks = Annotated[str, AfterValidator(_networks)]
 Strategy = Annotated[
     Literal["hybrid", "push", "pull"],
@@ -397,6 +425,14 @@ class Settings(BaseSettings):
         "Points per hour a new app's key may spend, all its users together.",
         "--app-quota-per-hour",
         "POINTS",
+    )
+    persisted_manifest: Manifest = option(
+        None,
+        "CHIRP_PERSISTED_MANIFEST",
+        "A JSON object of SHA-256 hash -> document: only these operations run "
+        "(registered operations only); unset: any document, and automatic persisted queries.",
+        "--persisted-manifest",
+        "PATH",
     )
     rate_limit_user: RateRule = option(
         "15000/5m",

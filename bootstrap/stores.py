@@ -44,6 +44,8 @@ from media.local import LocalObjectStore
 from media.minio import UNAVAILABLE_ERRORS as S3_UNAVAILABLE
 from media.minio import MinioObjectStore
 from media.port import ObjectStore
+from persisted.memory import MemoryQueryStore
+from persisted.redis import RedisQueryStore
 from services.container import Stores
 from throttle.memory import MemoryLimiter
 from throttle.redis import RedisLimiter
@@ -172,12 +174,16 @@ def choose_stores(settings: Settings) -> tuple[Stores, list[tuple[str, Adapter]]
             breaker,
             request_timeout,
         )
+        queries: RedisQueryStore | MemoryQueryStore = RedisQueryStore(
+            redis_client(), breaker=breaker, timeout=request_timeout
+        )
         timelines_where = where
         queue_where, events_where = f"fan-out queue: {where}", f"realtime events: {where}"
-        limiter_where = f"rate limits: {where}"
+        limiter_where, queries_where = f"rate limits: {where}", f"persisted queries: {where}"
     else:
         timelines, queue, events = MemoryTimelineCache(ttl), MemoryFanoutQueue(), MemoryEventBus()
-        limiter = MemoryLimiter()
+        limiter, queries = MemoryLimiter(), MemoryQueryStore()
+        queries_where = "in-process persisted queries"
         timelines_where = "in-process cache"
         queue_where, events_where = "in-process fan-out queue", "in-process realtime events"
         limiter_where = "in-process rate limits"
@@ -189,9 +195,10 @@ def choose_stores(settings: Settings) -> tuple[Stores, list[tuple[str, Adapter]]
         ("events", events_where, events),
         ("limiter", limiter_where, limiter),
         ("apps", apps_where, apps),
+        ("queries", queries_where, queries),
     ]
     descriptions = {name: where for name, where, _ in opening}
-    stores = Stores(graph, tweets, timelines, queue, events, limiter, apps, descriptions)
+    stores = Stores(graph, tweets, timelines, queue, events, limiter, apps, queries, descriptions)
     return stores, [(name, adapter) for name, _, adapter in opening]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from core.errors import RateLimited, Unauthenticated
 from core.security import InvalidToken
@@ -123,3 +124,15 @@ class Context:
 async def meter(context: object, points: int) -> Verdict | None:
     """The schema's meter: charge an operation's cost to its caller's budget."""
     return await context.charge(points) if isinstance(context, Context) else None
+
+
+async def document(
+    context: object, query: str | None, extensions: dict[str, Any] | None
+) -> str | None:
+    """The schema's document source: the query text, or a persisted query's."""
+    if not isinstance(context, Context):
+        return query
+    persisted = context.services.persisted
+    if persisted is None:
+        return query
+    return await persisted.resolve(query, extensions)

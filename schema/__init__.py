@@ -11,7 +11,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from core import metrics
 from core.errors import ApiError, ServiceUnavailable, UserError
-from resolvers.context import meter
+from resolvers.context import document, meter
 from resolvers.pagination import MAX_PAGE_SIZE
 from schema.execution.cost import CostModel
 from schema.execution.guard import Guard
@@ -115,6 +115,7 @@ def build_schema(
         execution_context_class=executor_class(config.info_class) if plans else None,
         short_path=plans,
         guard=guard,
+        documents=document,
     )
 
 

@@ -9,11 +9,14 @@ from core.security import Tokens
 from docstore.apps import AppStore
 from docstore.port import TweetStore
 from graph.port import SocialGraph
+from persisted.memory import MemoryQueryStore
+from persisted.port import QueryStore
 from services.accounts import AccountService, RecentIds
 from services.apps import AppService
 from services.limits import RateLimits
 from services.links import LinkService
 from services.media import MediaService
+from services.persisted import PersistedQueries
 from services.social import SocialService
 from services.tweets import TweetService
 from throttle.memory import MemoryLimiter
@@ -36,6 +39,7 @@ class Stores:
     events: EventBus = field(default_factory=MemoryEventBus)
     limiter: Limiter = field(default_factory=MemoryLimiter)
     apps: AppStore | None = None
+    queries: QueryStore = field(default_factory=MemoryQueryStore)
     descriptions: dict[str, str] = field(default_factory=dict)  # for logs and /readyz
 
     def pings(self) -> dict[str, Callable[[], Awaitable[None]]]:
@@ -47,6 +51,7 @@ class Stores:
         }
 
     async def close(self) -> None:
+        await self.queries.close()
         if self.apps is not None:
             await self.apps.close()
         await self.limiter.close()
@@ -74,6 +79,7 @@ class Services:
     links: LinkService | None = None
     limits: RateLimits | None = None
     apps: AppService | None = None
+    persisted: PersistedQueries | None = None
     # Accounts a token was recently checked against: accounts are never deleted
     # through the API, so a signed token's account is looked up once a minute,
     # not on every request (a data folder reset is noticed within the minute).

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol, cast
 
 from graphql import GraphQLError, execute
@@ -58,6 +58,11 @@ def _code_without_exception(error: GraphQLError) -> str:
     return "INTERNAL_SERVER_ERROR"  # e.g. a non-null field resolved to null
 
 
+# (context, query text, extensions) -> the document to run, e.g. from a persisted
+# query's hash; raises one of ``expected_errors`` to refuse the request.
+DocumentSource = Callable[[Any, str | None, dict[str, Any] | None], Awaitable[str | None]]
+
+
 class ChirpSchema(Schema):
     """strawberry.Schema that classifies, masks and logs errors in one place."""
 
@@ -70,12 +75,14 @@ class ChirpSchema(Schema):
         on_latency: LatencyCallback | None = None,
         short_path: bool = False,
         guard: Guard | None = None,
+        documents: DocumentSource | None = None,
         **kwargs: Any,
     ) -> None:
         """``expected_errors``: exception classes with ``code`` and ``message`` (CodedError);
         ``unavailable_errors``: what a backend raises when it is down, answered with the code
         and message of ``unavailable``; ``on_latency``: told each short-path answer's time;
-        ``guard``: admission on the short path (the request pipeline does it on the other)."""
+        ``guard``: admission on the short path (the request pipeline does it on the other);
+        ``documents``: where a request's document comes from (persisted queries)."""
         super().__init__(*args, **kwargs)
         self.expected_errors = expected_errors
         self.unavailable_errors = unavailable_errors
@@ -84,6 +91,7 @@ class ChirpSchema(Schema):
         self.validated = ValidatedQueries()
         self.short_path = short_path
         self.guard = guard
+        self.documents = documents
 
     async def execute(
         self,
@@ -96,6 +104,13 @@ class ChirpSchema(Schema):
         operation_extensions: dict[str, Any] | None = None,
     ) -> ExecutionResult:
         """strawberry's execute; a query validated before takes the short path."""
+        if self.documents is not None:
+            try:
+                query = await self.documents(context_value, query, operation_extensions)
+            except self.expected_errors as exc:
+                code = cast("CodedError", exc).code
+                error = GraphQLError(cast("CodedError", exc).message, extensions={"code": code})
+                return ExecutionResult(data=None, errors=[error])
         known = self.validated.get(query, operation_name) if query is not None else None
         if (
             known is not None
