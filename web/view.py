@@ -25,6 +25,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from resolvers.context import Context
 from services.container import Services
+from web.shutdown import track_websocket
 
 HTTP_CODES = {
     400: "BAD_REQUEST",
@@ -82,6 +83,14 @@ class ChirpGraphQLView(GraphQLView[Context, None]):
             request.headers.get("Authorization"),
             request.headers.get("Idempotency-Key"),
         )
+
+    async def create_websocket_response(
+        self, request: web.Request, subprotocol: str | None
+    ) -> web.WebSocketResponse:
+        """Each WebSocket is tracked, so shutdown closes it with 1001 (web/shutdown.py)."""
+        ws = await super().create_websocket_response(request, subprotocol)
+        await track_websocket(request, ws)
+        return ws
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """graphql-transport-ws / graphql-ws: the token comes in connection_init."""
