@@ -10,10 +10,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import gc
 import logging
+import os
+import signal
+import socket
 import sys
+import textwrap
 from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 from aiohttp import web
 
@@ -24,16 +30,21 @@ from bootstrap.settings import (
     add_arguments,
     environment_help,
     load_settings,
+    where_to_set,
 )
 from bootstrap.stores import UNAVAILABLE_ERRORS, BackendStartError, init_stores
 from schema import QueryLimits, build_schema
 from services.container import Services
 from web.media_routes import add_media_routes
 from web.routes import add_routes, add_worker_routes, error_middleware
+from web.shutdown import close_websockets_on_shutdown
 
 log = logging.getLogger("chirp")
 
 MAX_BODY_BYTES = 1024 * 1024
+# how long a WebSocket client has to answer the close frame at shutdown
+WEBSOCKET_CLOSE_GRACE_SECONDS = 2.0
+BACKLOG = 128  # connections waiting to be accepted (aiohttp's default)
 
 SERVICES_KEY = web.AppKey("services", Services)
 SETTINGS_KEY = web.AppKey("settings", Settings)
@@ -55,6 +66,9 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> web.Ap
         settings.require_api_key,
     )
     add_media_routes(app, lambda: app[SERVICES_KEY])
+    # on SIGINT or SIGTERM, before aiohttp waits for the handlers still running
+    grace = min(WEBSOCKET_CLOSE_GRACE_SECONDS, settings.shutdown_timeout_seconds / 2)
+    close_websockets_on_shutdown(app, grace)
 
     async def services_ctx(app: web.Application) -> AsyncIterator[None]:
         async with serving(settings, overrides) as services:
@@ -78,30 +92,65 @@ def create_worker_app(settings: Settings) -> web.Application:
     return app
 
 
+DESCRIPTION = (
+    "Chirp: a Twitter-style GraphQL API server. With no settings it runs on the embedded "
+    "default (no servers needed) and keeps its data in --data-dir. Each of NEO4J_URI, "
+    "MONGODB_URI and REDIS_URL switches its store to production."
+)
+COMMANDS = {
+    "serve": "serve the API on --port (the default command)",
+    "worker": "run a fan-out worker only (CHIRP_FANOUT_CONCURRENCY consumers), with "
+    "/healthz and /metrics on --metrics-port; give each process its own --worker-id",
+    "admin": "operator tasks",
+}
+ADMIN_TASKS = {
+    "init": "create the stores' constraints and indexes and, on a sharded MongoDB "
+    "cluster, shard the collections; safe to run again",
+}
+
+
+def command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    prog: str,
+    text: str,
+    common: dict[str, Any],
+) -> argparse.ArgumentParser:
+    name = prog.rsplit(" ", 1)[1]
+    return commands.add_parser(
+        name,
+        prog=prog,
+        usage="%(prog)s [OPTIONS]",
+        help=text,
+        description=textwrap.fill(f"{text[:1].upper()}{text[1:]}.", 79),
+        **common,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """``python app.py [COMMAND]``: every command takes every settings flag, after its
+    name as well as before it, and lists them in its --help."""
+    settings_flags = argparse.ArgumentParser(add_help=False)
+    add_arguments(settings_flags)
+    common: dict[str, Any] = {
+        "parents": [settings_flags],
+        "epilog": environment_help(),
+        "formatter_class": argparse.RawDescriptionHelpFormatter,
+    }
     parser = argparse.ArgumentParser(
         prog="python app.py",
-        description="Chirp: a Twitter-style GraphQL API server. With no settings it runs on "
-        "the embedded default (no servers needed) and keeps its data in --data-dir. "
-        "Each of NEO4J_URI, MONGODB_URI and REDIS_URL switches its store to production.",
-        epilog=environment_help(),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        usage="%(prog)s [OPTIONS] [COMMAND [OPTIONS]]",
+        description=textwrap.fill(DESCRIPTION, 79),
+        **common,
     )
-    add_arguments(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser("serve", help="serve the API (the default)")
-    commands.add_parser(
-        "worker",
-        help="run fan-out workers only (CHIRP_FANOUT_CONCURRENCY consumers), with /healthz "
-        "and /metrics on --port; give each process its own --worker-id",
-    )
-    admin = commands.add_parser("admin", help="operator tasks")
-    admin_commands = admin.add_subparsers(dest="admin_command", metavar="TASK", required=True)
-    admin_commands.add_parser(
-        "init",
-        help="create the stores' constraints and indexes and, on a sharded MongoDB "
-        "cluster, shard the collections; safe to run again",
-    )
+    parsers = {
+        name: command(commands, f"python app.py {name}", text, common)
+        for name, text in COMMANDS.items()
+    }
+    parsers["admin"].usage = "%(prog)s [OPTIONS] TASK [OPTIONS]"
+    tasks = parsers["admin"].add_subparsers(dest="admin_command", metavar="TASK", required=True)
+    for name, text in ADMIN_TASKS.items():
+        command(tasks, f"python app.py admin {name}", text, common)
     return parser
 
 
@@ -136,35 +185,128 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
     return uvloop.new_event_loop()
 
 
-def run_server(app: web.Application, settings: Settings, what: str) -> int:
+async def exit_on_a_second_signal(app: web.Application) -> None:
+    """While stopping, a second SIGINT or SIGTERM (Ctrl-C pressed again) ends the process
+    at once: requests still in flight are dropped, nothing more is waited for. Committed
+    writes are safe (the stores are durable on commit); the exit status is 1."""
+    loop = asyncio.get_running_loop()
+
+    def exit_now(signum: int) -> None:
+        log.warning(
+            "%s again: exiting now, without waiting for requests in flight",
+            signal.Signals(signum).name,
+        )
+        os._exit(1)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, exit_now, signum)
+
+
+class ListenError(Exception):
+    """The port (or host) a process is set to listen on cannot be had."""
+
+
+def listen(host: str, port: int, port_field: str) -> list[socket.socket]:
+    """The sockets of a server on ``host``:``port``, bound and listening now, as asyncio's
+    ``create_server`` would make them (every address of the host; IPv6 sockets IPv6
+    only). A port already taken is refused at once, before anything opens, and no
+    other process can take it while the stores open: connections made meanwhile wait
+    in the backlog until aiohttp accepts them, once the stores are open
+    (``web.run_app(sock=...)``). Bound but not listening, the port could still be
+    bound by another process (SO_REUSEADDR), and the later listen() fails: silently,
+    under uvloop."""
+    try:
+        addresses = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+    except socket.gaierror as exc:
+        raise ListenError(
+            f"cannot listen on host {host!r}: {exc.strerror}; set {where_to_set('host')}"
+        ) from None
+    sockets: list[socket.socket] = []
+    try:
+        for family, kind, proto, _, address in dict.fromkeys(addresses):
+            sock = socket.socket(family, kind, proto)
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind(address)
+            sock.listen(BACKLOG)
+    except OSError as exc:
+        for sock in sockets:
+            sock.close()
+        setting = where_to_set(port_field)
+        if exc.errno == errno.EADDRINUSE:
+            reason = f"port {port} is already in use"
+        else:
+            reason = f"cannot listen on {host}:{port}: {(exc.strerror or str(exc)).lower()}"
+            if exc.errno == errno.EADDRNOTAVAIL:  # not an address of this machine
+                setting = where_to_set("host")
+        raise ListenError(f"{reason}; set {setting}") from None
+    return sockets
+
+
+def run_server(
+    app: web.Application,
+    settings: Settings,
+    what: str,
+    port_field: str | None,
+    serving_on: str = "on",
+) -> int:
+    """Run ``app`` until SIGINT or SIGTERM (aiohttp's ``GracefulExit``), listening on the
+    port setting ``port_field`` (None: no port at all); 0 when it stopped cleanly."""
+    sockets: list[socket.socket] = []
+    if port_field is not None:
+        port = getattr(settings, port_field)
+        try:
+            sockets = listen(settings.host, port, port_field)
+        except ListenError as exc:
+            log.error("%s", exc)
+            return 1
+        bound = sockets[0].getsockname()[1]
+        where = f"{serving_on} http://{settings.host}:{bound}"
+    else:
+        where = "with no port"
     loop = new_event_loop()
     log.info(
-        "Chirp %s starting on http://%s:%s (event loop: %s)",
-        what,
-        settings.host,
-        settings.port,
-        type(loop).__module__.split(".")[0],
+        "Chirp %s starting %s (event loop: %s)", what, where, type(loop).__module__.split(".")[0]
     )
     app.on_startup.append(settle_heap)  # after the stores open (cleanup contexts run first)
+    app.on_shutdown.insert(0, exit_on_a_second_signal)  # the first thing once stopping
     try:
         web.run_app(
             app,
             loop=loop,
-            host=settings.host,
-            port=settings.port,
+            sock=sockets,  # none: aiohttp serves nothing, and still stops on a signal
+            backlog=BACKLOG,
             print=None,
             access_log=None,
-            shutdown_timeout=10,
+            shutdown_timeout=settings.shutdown_timeout_seconds,
         )
     except BackendStartError as exc:
         log.error("cannot start: %s", exc)
         return 1
+    finally:
+        for sock in sockets:
+            sock.close()
     log.info("Chirp stopped")
     return 0
 
 
 def serve(settings: Settings) -> int:
-    return run_server(create_app(settings), settings, "API")
+    return run_server(create_app(settings), settings, "API", "port")
+
+
+def work(settings: Settings) -> int:
+    metrics = "worker_metrics_port" if settings.worker_metrics_port else None
+    return run_server(
+        create_worker_app(settings),
+        settings,
+        "fan-out worker",
+        metrics,
+        "with /healthz and /metrics on",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -186,7 +328,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
         return 0
     if args.command == "worker":
-        return run_server(create_worker_app(settings), settings, "fan-out worker")
+        return work(settings)
     return serve(settings)
 
 

@@ -13,7 +13,8 @@ declaration (``add_arguments``). pydantic-settings' own command-line source is
 not used: it names each flag after the field's alias, so ``--CHIRP-PORT``
 would stand beside ``--port``; it cannot keep a secret off the command line
 (``CliSuppress`` only hides it from the help); and Chirp's command line has
-subcommands (``worker``, ``admin init``) that share these flags. Building
+subcommands (``serve``, ``worker``, ``admin init``), each taking these flags
+after its name as well as before it (``add_arguments``). Building
 ``Settings(...)`` in code never reads the process environment: only
 ``load_settings`` does, so a test cannot pick up a developer's ``REDIS_URL``.
 """
@@ -156,9 +157,21 @@ class Settings(BaseSettings):
 
     # --- the service
     host: str = option(
-        "127.0.0.1", "CHIRP_HOST", "Interface the HTTP server binds to.", "--host", "HOST"
+        "127.0.0.1",
+        "CHIRP_HOST",
+        "Interface the HTTP server (the API's, or a worker's metrics) binds to.",
+        "--host",
+        "HOST",
     )
-    port: Port = option(8000, "CHIRP_PORT", "TCP port of the HTTP server.", "--port", "PORT")
+    port: Port = option(8000, "CHIRP_PORT", "TCP port of the API's HTTP server.", "--port", "PORT")
+    worker_metrics_port: Port = option(
+        9100,
+        "CHIRP_WORKER_METRICS_PORT",
+        "TCP port on which a fan-out worker (`python app.py worker`) serves /healthz and "
+        "/metrics; 0: none. Each worker on one host needs its own.",
+        "--metrics-port",
+        "PORT",
+    )
     data_dir: Path = option(
         Path("data"),
         "CHIRP_DATA_DIR",
@@ -206,6 +219,14 @@ class Settings(BaseSettings):
         "CHIRP_STARTUP_TIMEOUT",
         "How long start-up keeps retrying a backend that does not answer yet, in seconds.",
         "--startup-timeout",
+        "SECONDS",
+    )
+    shutdown_timeout_seconds: PositiveFloat = option(
+        10.0,
+        "CHIRP_SHUTDOWN_TIMEOUT",
+        "On SIGINT or SIGTERM, how long requests in flight may take to finish before they "
+        "are cancelled, in seconds (open WebSockets are closed at once, with 1001).",
+        "--shutdown-timeout",
         "SECONDS",
     )
 
@@ -606,7 +627,13 @@ class _Environment(EnvSettingsSource):
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add one flag per option, with the environment variable and default in its help."""
+    """Add one flag per option, with the environment variable and default in its help.
+
+    A flag not given leaves no attribute at all (``SUPPRESS``), so the same flags can
+    be added to a parser and to each of its subcommands: ``python app.py --worker-id 3
+    worker`` and ``python app.py worker --worker-id 3`` both set it, and a subcommand's
+    parser never overwrites a flag given before it with an empty default.
+    """
     for option in OPTIONS:
         if option.flag is None:
             continue
@@ -615,9 +642,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             option.flag,
             dest=option.field,
             metavar=option.metavar,
-            default=None,
+            default=argparse.SUPPRESS,
             help=f"{option.help} Env: {option.env}.{shown}",
         )
+
+
+def where_to_set(field: str) -> str:
+    """How an operator changes a setting, for messages: ``CHIRP_PORT or --port``."""
+    [option] = [option for option in OPTIONS if option.field == field]
+    return f"{option.env} or {option.flag}" if option.flag else option.env
 
 
 def environment_help() -> str:

@@ -35,6 +35,7 @@ from resolvers.context import Context
 from services.apps import InvalidApiKey
 from services.container import Services
 from web.limits import CONTEXT_KEY, apply_limits, client_ip
+from web.shutdown import track_websocket
 
 HTTP_CODES = {
     400: "BAD_REQUEST",
@@ -200,6 +201,14 @@ class ChirpGraphQLView(GraphQLView[Context, None]):
             return "Unknown or revoked API key."
         context.app_id, context.app_quota = app.id, app.quota_per_hour
         return None
+
+    async def create_websocket_response(
+        self, request: web.Request, subprotocol: str | None
+    ) -> web.WebSocketResponse:
+        """Each WebSocket is tracked, so shutdown closes it with 1001 (web/shutdown.py)."""
+        ws = await super().create_websocket_response(request, subprotocol)
+        await track_websocket(request, ws)
+        return ws
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """graphql-transport-ws / graphql-ws: the token (and an API key, which a browser

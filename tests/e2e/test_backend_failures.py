@@ -98,6 +98,8 @@ def test_start_up_names_the_backend_it_cannot_reach_and_exits(tmp_path: Path) ->
             f"redis://127.0.0.1:{port}/0",
             "--startup-timeout",
             "1",
+            "--port",
+            "0",  # the port is taken before the stores open: any free one
         ],
         cwd=ROOT,
         capture_output=True,

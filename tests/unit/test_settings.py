@@ -15,6 +15,7 @@ from bootstrap.settings import (
     environment_help,
     load_settings,
     option_names,
+    where_to_set,
 )
 
 
@@ -35,6 +36,20 @@ def test_defaults_with_an_empty_environment_and_no_flags() -> None:
     assert settings.secret_key == ""
     assert settings.token_ttl_seconds == 30 * 24 * 3600
     assert settings.log_level == "INFO"
+    assert settings.worker_metrics_port == 9100  # not the API's port: both run side by side
+    assert settings.shutdown_timeout_seconds == 10.0
+
+
+def test_a_flag_not_given_leaves_nothing_in_the_parsed_flags() -> None:
+    """So a subcommand's copy of the flags never overwrites one given before it."""
+    assert vars(parse_flags()) == {}
+    assert vars(parse_flags("--metrics-port", "0")) == {"worker_metrics_port": "0"}
+
+
+def test_messages_name_a_setting_by_its_variable_and_flag() -> None:
+    assert where_to_set("port") == "CHIRP_PORT or --port"
+    assert where_to_set("worker_metrics_port") == "CHIRP_WORKER_METRICS_PORT or --metrics-port"
+    assert where_to_set("secret_key") == "CHIRP_SECRET_KEY"
 
 
 def test_load_settings_works_without_parsed_flags() -> None:
@@ -139,6 +154,8 @@ def test_the_secret_key_has_no_flag_so_it_never_shows_in_a_process_list() -> Non
         ({"CHIRP_TOKEN_TTL": "0"}, "CHIRP_TOKEN_TTL"),
         ({"CHIRP_TOKEN_TTL": "1.5"}, "CHIRP_TOKEN_TTL"),
         ({"CHIRP_STARTUP_TIMEOUT": "0"}, "CHIRP_STARTUP_TIMEOUT"),
+        ({"CHIRP_SHUTDOWN_TIMEOUT": "0"}, "CHIRP_SHUTDOWN_TIMEOUT"),
+        ({"CHIRP_WORKER_METRICS_PORT": "70000"}, "CHIRP_WORKER_METRICS_PORT"),
     ],
 )
 def test_bad_environment_values_raise_a_settings_error_naming_the_variable(
