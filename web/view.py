@@ -66,6 +66,11 @@ GRAPHQL_RESPONSE = Format(GRAPHQL_RESPONSE_TYPE + "; charset=utf-8", 400)
 # codes, under the label every client reads (and the spec's audit expects for */*).
 DEFAULT = Format(JSON_TYPE, 400)
 FORMAT = web.ResponseKey("graphql_format", Format)
+# GETs only: whether the answer may be kept by shared caches (an anonymous persisted
+# query by its hash alone: the URL names the document, and nothing names the reader).
+SHARED_CACHE = web.ResponseKey("graphql_shared_cache", bool)
+PUBLIC = "public, max-age=10, stale-while-revalidate=30"
+PRIVATE = "private, no-store"
 _OFFERED = {
     GRAPHQL_RESPONSE_TYPE: GRAPHQL_RESPONSE,
     JSON_TYPE: JSON,
@@ -113,6 +118,8 @@ def request_error_status(response: Mapping[str, Any], refused: int) -> int | Non
     if not errors or any("path" in error for error in errors):
         return None  # an execution error: the data entry stays, even when null
     codes = {error.get("extensions", {}).get("code") for error in errors}
+    if codes == {"PERSISTED_QUERY_NOT_FOUND"}:
+        return 200  # Apollo's clients send the document then; a 4xx turns APQ off for good
     return 500 if "INTERNAL_SERVER_ERROR" in codes else refused
 
 
@@ -232,6 +239,12 @@ class ChirpGraphQLView(GraphQLView[Context, None]):
     async def get_sub_response(self, request: web.Request) -> web.Response:
         response = web.Response()
         response[FORMAT] = negotiate(request.headers.get(hdrs.ACCEPT))
+        if request.method == "GET":
+            response[SHARED_CACHE] = (
+                "persistedQuery" in request.query.get("extensions", "")
+                and "query" not in request.query
+                and not request.headers.get(hdrs.AUTHORIZATION)
+            )
         return response
 
     def create_response(self, response_data: Any, sub_response: web.Response) -> web.Response:
@@ -243,6 +256,11 @@ class ChirpGraphQLView(GraphQLView[Context, None]):
                 sub_response.set_status(status)
         sub_response.body = orjson.dumps(response_data)
         sub_response.headers[hdrs.CONTENT_TYPE] = answer.content_type
+        shared = sub_response.get(SHARED_CACHE)
+        if shared is not None:  # a GET: a CDN may keep an anonymous persisted query's answer
+            public = shared and "errors" not in response_data
+            sub_response.headers[hdrs.CACHE_CONTROL] = PUBLIC if public else PRIVATE
+            sub_response.headers[hdrs.VARY] = "Accept, Authorization, X-Api-Key"
         apply_limits(sub_response, response_data)
         return sub_response
 

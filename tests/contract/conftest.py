@@ -35,6 +35,9 @@ from graph.sqlite import SqliteSocialGraph
 from media.local import LocalObjectStore
 from media.minio import MinioObjectStore
 from media.port import ObjectStore
+from persisted.memory import MemoryQueryStore
+from persisted.port import QueryStore
+from persisted.redis import RedisQueryStore
 from tests import backends
 from throttle.memory import MemoryLimiter
 from throttle.port import Limiter
@@ -197,6 +200,39 @@ async def mongo_app_store(request: pytest.FixtureRequest) -> AsyncIterator[AppSt
     finally:
         await store.client.drop_database(name)
         await store.close()
+
+
+@asynccontextmanager
+async def memory_query_store(request: pytest.FixtureRequest) -> AsyncIterator[QueryStore]:
+    store = MemoryQueryStore()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+@asynccontextmanager
+async def redis_query_store(request: pytest.FixtureRequest) -> AsyncIterator[QueryStore]:
+    store = RedisQueryStore(Redis.from_url(request.getfixturevalue("redis_url")))
+    await store.client.flushdb()
+    try:
+        yield store
+    finally:
+        await store.client.flushdb()
+        await store.close()
+
+
+QUERY_STORE_FACTORIES: dict[str, Factory[QueryStore]] = {
+    "memory": memory_query_store,
+    "redis": redis_query_store,
+}
+
+
+@pytest.fixture(params=sorted(QUERY_STORE_FACTORIES))
+async def query_store(request: pytest.FixtureRequest) -> AsyncIterator[QueryStore]:
+    """A fresh, empty persisted-query store of each adapter in turn."""
+    async with QUERY_STORE_FACTORIES[request.param](request) as adapter:
+        yield adapter
 
 
 APP_STORE_FACTORIES: dict[str, Factory[AppStore]] = {
