@@ -118,6 +118,8 @@ def rate_limits(settings: Settings, limiter: Limiter) -> RateLimits:
         log_in=rule("log_in", settings.rate_limit_log_in),
         upload=rule("upload", settings.rate_limit_upload),
         delete=rule("delete", settings.rate_limit_delete),
+        connect=rule("connect", settings.rate_limit_connect),
+        subscriptions=settings.max_subscriptions,
         safelist=parse_networks(settings.rate_limit_safelist),
     )
     return RateLimits(limiter, budgets, trusted_proxies=parse_networks(settings.trusted_proxies))

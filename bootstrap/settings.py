@@ -498,6 +498,20 @@ class Settings(BaseSettings):
         "--rate-limit-delete",
         "N/PERIOD",
     )
+    max_subscriptions: PositiveInt = option(
+        20,
+        "CHIRP_MAX_SUBSCRIPTIONS",
+        "Subscriptions a user (or an anonymous address) may hold open at once, per instance.",
+        "--max-subscriptions",
+        "N",
+    )
+    rate_limit_connect: RateRule = option(
+        "60/5m",
+        "CHIRP_RATE_LIMIT_CONNECT",
+        "WebSocket connections a client address may open per window.",
+        "--rate-limit-connect",
+        "N/PERIOD",
+    )
     rate_limit_safelist: Networks = option(
         "127.0.0.0/8,::1/128",
         "CHIRP_RATE_LIMIT_SAFELIST",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,6 +104,15 @@ class Context:
             except RateLimited as exc:
                 self.retry_after = exc.retry_after
                 raise
+
+    @contextlib.contextmanager
+    def subscription_slot(self) -> Iterator[None]:
+        """One of the caller's open subscriptions, held while the block runs."""
+        if self.services.limits is None:
+            yield
+            return
+        with self.services.limits.subscription(self.caller):
+            yield
 
     async def require_viewer(self) -> int:
         """The signed-in user's id, or an UNAUTHENTICATED error.

@@ -24,13 +24,15 @@ async def home_timeline(ctx: Context) -> AsyncIterator[TweetRecord]:
     async def followees() -> set[int]:
         return set(await social.following_ids(viewer_id))
 
-    async for tweet in _hydrated(ctx, ctx.services.hub.home(viewer_id, followees)):
-        yield tweet
+    with ctx.subscription_slot():
+        async for tweet in _hydrated(ctx, ctx.services.hub.home(viewer_id, followees)):
+            yield tweet
 
 
 async def hashtag(ctx: Context, name: str) -> AsyncIterator[TweetRecord]:
     tag = name.strip().lstrip("#").lower()
     if not tag or len(tag) > 100 or not tag.replace("_", "").isalnum():
         raise BadUserInput("`name` must be a hashtag: letters, digits and '_'.")
-    async for tweet in _hydrated(ctx, ctx.services.hub.hashtag(tag)):
-        yield tweet
+    with ctx.subscription_slot():
+        async for tweet in _hydrated(ctx, ctx.services.hub.hashtag(tag)):
+            yield tweet

@@ -21,10 +21,11 @@ limiter, so a guessing loop is still stopped on each instance.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from core.errors import RateLimited
@@ -66,6 +67,7 @@ class Budgets:
     delete: Rule = DELETE
     connect: Rule = CONNECT
     safelist: tuple[Network, ...] = LOOPBACK
+    subscriptions: int = 20  # open subscriptions per user (or anonymous address), per instance
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,7 @@ class RateLimits:
         self.limiter = limiter
         self.budgets = budgets or Budgets()
         self.trusted_proxies = trusted_proxies  # whose X-Forwarded-For is believed
+        self.open_subscriptions: dict[str, int] = {}
         self.fallback = fallback or MemoryLimiter()
         self._warned = 0.0
 
@@ -141,6 +144,30 @@ class RateLimits:
             keys += [f"of:{subject}" for subject in subjects]
         for who in keys:
             self._refuse(await self._hit(rule, who, 1, strict=True), "this action")
+
+    @contextlib.contextmanager
+    def subscription(self, caller: Caller) -> Iterator[None]:
+        """Hold one of the caller's open subscriptions (RateLimited when all are taken)."""
+        if self.safelisted(caller.ip):
+            yield
+            return
+        who = f"user:{caller.user_id}" if caller.user_id is not None else client_key(caller.ip)
+        held = self.open_subscriptions.get(who, 0)
+        if held >= self.budgets.subscriptions:
+            raise RateLimited(
+                f"At most {self.budgets.subscriptions} subscriptions may be open at once; "
+                "close one first.",
+                1.0,
+            )
+        self.open_subscriptions[who] = held + 1
+        try:
+            yield
+        finally:
+            left = self.open_subscriptions.get(who, 1) - 1
+            if left > 0:
+                self.open_subscriptions[who] = left
+            else:
+                self.open_subscriptions.pop(who, None)
 
     async def _hit(self, rule: Rule, who: str, cost: int, *, strict: bool) -> Verdict:
         try:

@@ -31,6 +31,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
+from core.errors import RateLimited
 from resolvers.context import Context
 from services.apps import InvalidApiKey
 from services.container import Services
@@ -46,6 +47,7 @@ HTTP_CODES = {
     415: "UNSUPPORTED_MEDIA_TYPE",
 }
 JSON_TYPE = "application/json"
+MAX_SUBSCRIPTIONS_PER_CONNECTION = 20
 GRAPHQL_RESPONSE_TYPE = "application/graphql-response+json"
 POST_OPERATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
 OPTIONAL_PARAMS = frozenset({"operationName", "variables", "extensions"})
@@ -166,6 +168,7 @@ class ChirpGraphQLView(GraphQLView[Context, None]):
         self, schema: BaseSchema, services: Callable[[], Services], require_api_key: bool = False
     ) -> None:
         super().__init__(schema=schema, graphql_ide="graphiql", allow_queries_via_get=True)
+        self.max_subscriptions_per_connection = MAX_SUBSCRIPTIONS_PER_CONNECTION
         self.services = services  # read per request: the stores open after routes are set
         self.require_api_key = require_api_key
 
@@ -227,6 +230,16 @@ class ChirpGraphQLView(GraphQLView[Context, None]):
         refusal = await self.identify_app(context, key if isinstance(key, str) else None)
         if refusal is not None:
             raise ConnectionRejectionError({"message": refusal, "code": "UNAUTHENTICATED"})
+        try:
+            await context.attempt("connect")  # connections per address
+        except RateLimited as exc:
+            raise ConnectionRejectionError(
+                {
+                    "message": exc.message,
+                    "code": exc.code,
+                    "retryAfter": exc.extensions["retryAfter"],
+                }
+            ) from None
         unset: UnsetType = UNSET
         return unset
 
