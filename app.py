@@ -37,6 +37,7 @@ from schema import QueryLimits, build_schema
 from services.container import Services
 from web.media_routes import add_media_routes
 from web.routes import add_routes, add_worker_routes, error_middleware
+from web.security import parse_origins, security_middleware
 from web.shutdown import close_websockets_on_shutdown
 
 log = logging.getLogger("chirp")
@@ -52,7 +53,11 @@ SETTINGS_KEY = web.AppKey("settings", Settings)
 
 def create_app(settings: Settings, overrides: Overrides | None = None) -> web.Application:
     """The API: GraphQL, media and health routes over the services ``serving`` runs."""
-    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[error_middleware])
+    origins = parse_origins(settings.cors_origins)
+    app = web.Application(
+        client_max_size=MAX_BODY_BYTES,
+        middlewares=[security_middleware(origins), error_middleware],
+    )
     app[SETTINGS_KEY] = settings
     limits = QueryLimits(
         max_cost=settings.max_query_cost,
@@ -64,6 +69,7 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> web.Ap
         build_schema(UNAVAILABLE_ERRORS, limits=limits),
         lambda: app[SERVICES_KEY],
         settings.require_api_key,
+        origins,
     )
     add_media_routes(app, lambda: app[SERVICES_KEY])
     # on SIGINT or SIGTERM, before aiohttp waits for the handlers still running

@@ -527,6 +527,14 @@ class Settings(BaseSettings):
         "--trusted-proxies",
         "CIDRS",
     )
+    cors_origins: str = option(
+        "",
+        "CHIRP_CORS_ORIGINS",
+        "Comma-separated origins whose pages may call the API from a browser "
+        "(e.g. https://app.example.com); empty: same-origin pages only.",
+        "--cors-origins",
+        "ORIGINS",
+    )
     max_query_cost: PositiveInt = option(
         5000,
         "CHIRP_MAX_QUERY_COST",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -40,6 +40,12 @@ async def metrics(_: web.Request) -> web.Response:
     return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
+async def preflight(_: web.Request) -> web.Response:
+    """A CORS preflight from an origin not allowed (allowed ones are answered by the
+    security middleware): no CORS header, so the browser refuses the request."""
+    return web.Response(status=204, headers={"Allow": "GET, POST, OPTIONS"})
+
+
 async def healthz(_: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
@@ -54,8 +60,9 @@ def add_routes(
     schema: BaseSchema,
     services: Callable[[], Services],
     require_api_key: bool = False,
+    origins: Collection[str] = (),
 ) -> None:
-    view = ChirpGraphQLView(schema, services, require_api_key)
+    view = ChirpGraphQLView(schema, services, require_api_key, origins)
 
     async def readyz(_: web.Request) -> web.Response:
         current = services()
@@ -86,6 +93,7 @@ def add_routes(
 
     app.router.add_route("GET", "/graphql", view)
     app.router.add_route("POST", "/graphql", view)
+    app.router.add_route("OPTIONS", "/graphql", preflight)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/readyz", readyz)

@@ -14,7 +14,7 @@ codes under the ``application/json`` label.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -36,6 +36,7 @@ from resolvers.context import Context
 from services.apps import InvalidApiKey
 from services.container import Services
 from web.limits import CONTEXT_KEY, apply_limits, client_ip
+from web.security import graphiql_csp
 from web.shutdown import track_websocket
 
 HTTP_CODES = {
@@ -165,9 +166,15 @@ class ChirpGraphQLView(GraphQLView[Context, None]):
     websocket_adapter_class = WebSocketAdapter
 
     def __init__(
-        self, schema: BaseSchema, services: Callable[[], Services], require_api_key: bool = False
+        self,
+        schema: BaseSchema,
+        services: Callable[[], Services],
+        require_api_key: bool = False,
+        origins: Collection[str] = (),
     ) -> None:
         super().__init__(schema=schema, graphql_ide="graphiql", allow_queries_via_get=True)
+        self.allowed_origins = list(origins)  # pages that may open the WebSocket
+        self.ide_policy = graphiql_csp(self.graphql_ide_html)
         self.max_subscriptions_per_connection = MAX_SUBSCRIPTIONS_PER_CONNECTION
         self.services = services  # read per request: the stores open after routes are set
         self.require_api_key = require_api_key
@@ -242,6 +249,11 @@ class ChirpGraphQLView(GraphQLView[Context, None]):
             ) from None
         unset: UnsetType = UNSET
         return unset
+
+    async def render_graphql_ide(self, request: web.Request) -> web.Response:
+        response = web.Response(text=self.graphql_ide_html, content_type="text/html")
+        response.headers["Content-Security-Policy"] = self.ide_policy
+        return response
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
