@@ -23,7 +23,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bootstrap.services import Overrides, serving, working
+from bootstrap.services import AdminError, Overrides, register_app, serving, working
 from bootstrap.settings import (
     Settings,
     SettingsError,
@@ -112,6 +112,8 @@ COMMANDS = {
 ADMIN_TASKS = {
     "init": "create the stores' constraints and indexes and, on a sharded MongoDB "
     "cluster, shard the collections; safe to run again",
+    "create-app": "register an app for the user --owner and print its API key once (the "
+    "first key of a server with CHIRP_REQUIRE_API_KEY, e.g. for its own web client)",
 }
 
 
@@ -156,7 +158,10 @@ def build_parser() -> argparse.ArgumentParser:
     parsers["admin"].usage = "%(prog)s [OPTIONS] TASK [OPTIONS]"
     tasks = parsers["admin"].add_subparsers(dest="admin_command", metavar="TASK", required=True)
     for name, text in ADMIN_TASKS.items():
-        command(tasks, f"python app.py admin {name}", text, common)
+        task = command(tasks, f"python app.py admin {name}", text, common)
+        if name == "create-app":
+            task.add_argument("--owner", required=True, metavar="HANDLE", help="owner's handle")
+            task.add_argument("--name", required=True, metavar="NAME", help="the app's name")
     return parser
 
 
@@ -327,10 +332,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.command == "admin":
         try:
+            if args.admin_command == "create-app":
+                for line in asyncio.run(register_app(settings, args.owner, args.name)):
+                    print(line)
+                return 0
             for line in asyncio.run(init_stores(settings)):
                 print(line)
         except BackendStartError as exc:
-            log.error("cannot run admin init: %s", exc)
+            log.error("cannot run admin %s: %s", args.admin_command, exc)
+            return 1
+        except AdminError as exc:
+            log.error("admin %s: %s", args.admin_command, exc)
             return 1
         return 0
     if args.command == "worker":

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from bootstrap.settings import Settings, load_manifest, parse_rate
 from bootstrap.stores import UNAVAILABLE_ERRORS, MediaStores, open_media, open_stores
+from core.errors import UserError
 from core.ids import SnowflakeGenerator
 from core.security import Passwords, Tokens, load_or_create_secret
 from services.accounts import AccountService
@@ -263,5 +264,28 @@ async def working(settings: Settings) -> AsyncIterator[Services]:
     try:
         async with running_workers(settings, services, 1):
             yield services
+    finally:
+        await stores.close()
+
+
+class AdminError(Exception):
+    """An operator task that cannot be done as asked."""
+
+
+async def register_app(settings: Settings, owner_handle: str, name: str) -> list[str]:
+    """``admin create-app``: a new app of the user ``owner_handle``; its key, printed once."""
+    stores = await open_stores(settings)
+    try:
+        services = make_services(settings, stores)
+        handle = owner_handle.lstrip("@").lower()
+        owner = (await services.accounts.users_by_handles([handle])).get(handle)
+        if owner is None:
+            raise AdminError(f"no user @{owner_handle.lstrip('@')}: sign up first")
+        assert services.apps is not None
+        try:
+            app, key = await services.apps.register(owner.id, name)
+        except UserError as exc:
+            raise AdminError(exc.message) from None
+        return [f"app {app.id} ({app.name}) for @{owner.handle}", f"key: {key}"]
     finally:
         await stores.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from tests.conftest import AppFactory, GraphQLClient
@@ -154,3 +155,28 @@ class TestRequired:
     async def test_health_checks_need_no_key(self, make_client: AppFactory) -> None:
         gql = await make_client(require_api_key=True)
         assert (await gql.http.get("/healthz")).status == 200
+
+
+class TestAdminCreateApp:
+    async def test_the_first_key_of_a_server_that_requires_one(
+        self, make_client: AppFactory, settings: Any
+    ) -> None:
+        from tests.processes import environment, run
+
+        gql = await make_client(require_api_key=False)
+        await gql.sign_up("alice")
+        env = environment(settings.data_dir, CHIRP_SECRET_KEY=settings.secret_key)
+        done = await asyncio.to_thread(
+            run, ["admin", "create-app", "--owner", "@alice", "--name", "Web client"], env
+        )
+        assert done.returncode == 0, done.stderr
+        key = done.stdout.split("key: ")[1].strip()
+        assert key.startswith("chirp_")
+        strict = await make_client(require_api_key=True)
+        status, body = await status_with_key(strict, key)
+        assert (status, body["data"]) == (200, {"__typename": "Query"})
+        missing = await asyncio.to_thread(
+            run, ["admin", "create-app", "--owner", "nobody", "--name", "x"], env
+        )
+        assert missing.returncode == 1
+        assert "no user @nobody" in missing.stderr
