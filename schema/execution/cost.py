@@ -289,15 +289,30 @@ class CostModel:
 
 def actual_cost(data: object, skip: frozenset[str] = frozenset()) -> int:
     """Objects in an answer's data (the data object itself and its ``skip`` keys not counted)."""
+    if type(data) is list:
+        return _objects(data)
+    if type(data) is not dict:
+        return 0
     count = 0
-    if type(data) is dict and skip:
-        data = {k: v for k, v in data.items() if k not in skip}
-    stack = [data]
-    while stack:
-        value = stack.pop()
-        if type(value) is dict:
-            count += 1
-            stack.extend(v for v in value.values() if type(v) is dict or type(v) is list)
-        elif type(value) is list:
-            stack.extend(v for v in value if type(v) is dict or type(v) is list)
-    return max(0, count - 1) if type(data) is dict else count
+    for key, value in data.items():
+        kind = type(value)
+        if (kind is dict or kind is list) and key not in skip:
+            count += _objects(value)
+    return count
+
+
+def _objects(value: Any) -> int:
+    """Dicts in ``value`` (a dict or a list), itself included; scalars are not visited."""
+    if type(value) is dict:
+        count = 1
+        for item in value.values():
+            kind = type(item)
+            if kind is dict or kind is list:
+                count += _objects(item)
+        return count
+    count = 0
+    for item in value:
+        kind = type(item)
+        if kind is dict or kind is list:
+            count += _objects(item)
+    return count
