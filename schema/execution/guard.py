@@ -42,6 +42,9 @@ class Admission:
     skip: frozenset[str] = frozenset()  # introspection's response keys
 
 
+REFUSAL_COST = 1  # points a request refused before admission costs
+MINIMUM_CHARGE = 1  # every operation spends at least this, however cheap its document
+
 # An admission already made for the operation this task runs again (the short path's
 # answer had errors and the operation runs the full way): it is not charged twice.
 ADMITTED: ContextVar[Admission | None] = ContextVar("chirp_admitted", default=None)
@@ -99,7 +102,7 @@ class Guard:
         charge = None
         if self.meter is not None:
             try:
-                charge = await self.meter(context, cost.cost)
+                charge = await self.meter(context, max(MINIMUM_CHARGE, cost.cost))
             except self.expected_errors as exc:
                 extensions: dict[str, Any] = {"code": getattr(exc, "code", "BAD_REQUEST")}
                 retry = getattr(exc, "retry_after", None)
@@ -107,6 +110,17 @@ class Guard:
                     extensions["retryAfter"] = max(1, math.ceil(retry))
                 return GraphQLError(getattr(exc, "message", str(exc)), extensions=extensions)
         return Admission(cost.cost, charge, plan.introspection)
+
+    async def charge_refusal(self, context: Any) -> dict[str, Any] | None:
+        """One point for a request refused before admission (a refusal of that is moot: the
+        budget is spent, so the next request is refused); its ``extensions.cost``."""
+        if self.meter is None:
+            return None
+        try:
+            charge = await self.meter(context, REFUSAL_COST)
+        except self.expected_errors:
+            return None
+        return self.report(Admission(0, charge), None)
 
     @staticmethod
     def report(admission: Admission, data: object) -> dict[str, Any]:

@@ -190,7 +190,7 @@ class ChirpSchema(Schema):
             if allowed_operation_types is None
             else EXECUTABLE.intersection(allowed_operation_types)
         )
-        return await super().execute(
+        result = await super().execute(
             query,
             variable_values,
             context_value,
@@ -199,6 +199,13 @@ class ChirpSchema(Schema):
             allowed,
             operation_extensions,
         )
+        if result.errors and not (result.extensions or {}).get("cost") and self.guard:
+            # Refused before admission (parse, validation, a refused document): one point,
+            # so that a stream of bad documents is not free.
+            cost = await self.guard.charge_refusal(context_value)
+            if cost is not None:
+                result.extensions = {**(result.extensions or {}), "cost": cost}
+        return result
 
     def _create_execution_context(
         self,

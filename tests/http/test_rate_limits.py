@@ -52,10 +52,10 @@ class TestHeaders:
         status, headers, body = await send(gql, "{ __typename }", ip="203.0.113.7")
         assert status == 200
         assert headers["X-RateLimit-Limit"] == "3000"
-        assert headers["X-RateLimit-Remaining"] == "3000"  # __typename costs nothing
+        assert headers["X-RateLimit-Remaining"] == "2999"  # every request spends a point
         assert int(headers["X-RateLimit-Reset"]) >= int(time.time())
         assert headers["RateLimit-Policy"] == '"ip";q=3000;w=300'
-        assert headers["RateLimit"].startswith('"ip";r=3000;t=')
+        assert headers["RateLimit"].startswith('"ip";r=2999;t=')
         assert body["extensions"]["cost"]["limit"] == 3000
 
     async def test_the_cost_is_what_a_request_spends(self, make_client: AppFactory) -> None:
@@ -210,3 +210,15 @@ class TestSafelist:
             status, headers, _ = await send(gql, query)
             assert status == 200
             assert headers["X-RateLimit-Remaining"] == "5"  # reported whole: not charged
+
+
+class TestRefusedDocuments:
+    async def test_a_document_refused_before_it_runs_costs_a_point(
+        self, make_client: AppFactory
+    ) -> None:
+        gql = await make_client(rate_limit_anonymous="3/5m", **UNLIMITED_HERE)
+        statuses = [(await send(gql, "{ nosuchfield }", ip="203.0.113.7"))[0] for _ in range(4)]
+        assert statuses[:3] == [400, 400, 400]
+        status, _, body = await send(gql, "{ __typename }", ip="203.0.113.7")
+        assert status == 429
+        assert codes(body) == ["RATE_LIMITED"]
