@@ -20,12 +20,14 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed system-packages
 	$(PY) -m pytest
 
-# The test session starts redis-server and nginx (the pull CDN) itself, and runs
+# The test session starts redis-server and nginx (the pull CDN) itself (and a Redis
+# Cluster, joined with redis-cli from redis-tools), and runs
 # the GraphQL over HTTP audit (graphql-http, installed with npm into tests/.npm)
 # with node; Debian's packages provide them.
 system-packages:
 	@missing=""; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	command -v redis-cli >/dev/null 2>&1 || missing="$$missing redis-tools"; \
 	[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing="$$missing nginx"; \
 	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
 	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \

@@ -30,6 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationError
 from pydantic_settings import (
@@ -119,6 +120,57 @@ def _manifest(path: Path | None) -> Path | None:
     return path
 
 
+# REDIS_URL naming a Redis Cluster: redis+cluster:// (rediss+cluster:// for TLS), then
+# one or more seed nodes separated by commas; the client discovers the other nodes.
+CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
+
+
+@dataclass(frozen=True)
+class RedisClusterURL:
+    """A cluster ``REDIS_URL`` taken apart: its seeds, and the first as a plain URL."""
+
+    seeds: tuple[tuple[str, int], ...]  # (host, port), in the order given
+    seed_url: str  # redis:// or rediss:// to the first seed, credentials and options kept
+
+
+def parse_redis_cluster_url(url: str) -> RedisClusterURL | None:
+    """``redis+cluster://[user:password@]host:port[,host:port...][/0][?options]`` taken
+    apart; None for any other URL (a single server). ValueError when it is malformed."""
+    scheme, sep, rest = url.partition("://")
+    plain = CLUSTER_SCHEMES.get(scheme.lower())
+    if not sep or plain is None:
+        return None
+    ends = [i for i in (rest.find("/"), rest.find("?")) if i >= 0]
+    cut = min(ends, default=len(rest))
+    netloc, tail = rest[:cut], rest[cut:]
+    userinfo, at, hosts = netloc.rpartition("@")
+    seeds: list[tuple[str, int]] = []
+    for part in hosts.split(","):
+        if not part.strip():
+            continue
+        split = urlsplit("//" + part.strip())
+        try:
+            port = split.port or 6379
+        except ValueError:
+            raise ValueError(f"{part.strip()!r} is not host:port") from None
+        if not split.hostname:
+            raise ValueError(f"{part.strip()!r} is not host:port")
+        seeds.append((split.hostname, port))
+    if not seeds:
+        raise ValueError(f"a {scheme} URL names its nodes, e.g. {scheme}://host1:6379,host2:6379")
+    if urlsplit(tail).path not in ("", "/", "/0"):
+        raise ValueError("Redis Cluster has database 0 only")
+    host, port = seeds[0]
+    shown = f"[{host}]" if ":" in host else host
+    return RedisClusterURL(tuple(seeds), f"{plain}://{userinfo}{at}{shown}:{port}{tail}")
+
+
+def _redis_url(value: str) -> str:
+    parse_redis_cluster_url(value)
+    return value
+
+
+RedisURL = Annotated[str, AfterValidator(_redis_url)]
 RateRule = Annotated[str, AfterValidator(_rate_rule)]
 Manifest = Annotated[Path | None, AfterValidator(_manifest)]
 Networks = Annotated[str, AfterValidator(_networks)]
@@ -400,10 +452,12 @@ class Settings(BaseSettings):
     mongodb_db: str = option(
         "chirp", "MONGODB_DB", "MongoDB database name.", "--mongodb-db", "NAME"
     )
-    redis_url: str = option(
+    redis_url: RedisURL = option(
         "",
         "REDIS_URL",
-        "Redis for the timeline cache, e.g. redis://host:6379/0. Unset: in-process cache.",
+        "Redis for timelines, the fan-out queue, events, rate limits and persisted "
+        "queries, e.g. redis://host:6379/0, or a Redis Cluster: "
+        "redis+cluster://host1:6379,host2:6379. Unset: in process.",
         "--redis-url",
         "URL",
     )

@@ -14,17 +14,18 @@ import logging
 import sqlite3
 import time
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from minio import Minio
 from redis.asyncio import Redis
+from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from bootstrap.settings import Settings
+from bootstrap.settings import Settings, parse_redis_cluster_url
 from core.breaker import Breaker
 from docstore.apps_mongo import MongoAppStore
 from docstore.apps_sqlite import SqliteAppStore
@@ -107,6 +108,16 @@ def redact(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+def cluster_client(url: str, **options: Any) -> RedisCluster:
+    """A Redis Cluster client from a ``redis+cluster://`` URL; every seed is a start-up
+    node, and the client discovers the rest of the cluster from the first that answers."""
+    parsed = parse_redis_cluster_url(url)
+    if parsed is None:
+        raise ValueError(f"not a Redis Cluster URL: {redact(url)}")
+    others = [ClusterNode(host, port) for host, port in parsed.seeds[1:]]
+    return RedisCluster.from_url(parsed.seed_url, startup_nodes=others, **options)
+
+
 def choose_stores(settings: Settings) -> tuple[Stores, list[tuple[str, Adapter]]]:
     """The stores the settings select, not opened yet, and the order to open them in."""
     graph: Neo4jSocialGraph | SqliteSocialGraph
@@ -136,23 +147,32 @@ def choose_stores(settings: Settings) -> tuple[Stores, list[tuple[str, Adapter]]
         apps, apps_where = SqliteAppStore(apps_path), f"embedded SQLite at {apps_path}"
     ttl = settings.active_days * 24 * 3600
     if settings.redis_url:
-        where = f"Redis at {redact(settings.redis_url)}"
+        cluster = parse_redis_cluster_url(settings.redis_url) is not None
+        kind = "Redis Cluster" if cluster else "Redis"
+        where = f"{kind} at {redact(settings.redis_url)}"
 
-        def redis_client() -> Redis:
+        def redis_client(retries: int = 2) -> Redis | RedisCluster:
             # Two quick retries: a pooled connection that sat through a Redis restart
             # fails once ("connection closed"), and the retry on a fresh one succeeds.
-            return Redis.from_url(
-                settings.redis_url,
-                socket_timeout=5,
-                socket_connect_timeout=5,
-                retry=Retry(ExponentialBackoff(cap=0.1, base=0.002), 2),
-                retry_on_error=[RedisConnectionError, RedisTimeoutError],
-            )
+            # A cluster client retries the same way, after refreshing its slot map.
+            options: dict[str, Any] = {
+                "socket_timeout": 5,
+                "socket_connect_timeout": 5,
+                "retry": Retry(ExponentialBackoff(cap=0.1, base=0.002), retries)
+                if retries
+                else Retry(NoBackoff(), 0),
+            }
+            if retries:
+                options["retry_on_error"] = [RedisConnectionError, RedisTimeoutError]
+            if cluster:
+                return cluster_client(settings.redis_url, **options)
+            return Redis.from_url(settings.redis_url, **options)
 
-        # One breaker for the server: every call a request waits on has a deadline in
-        # tens of milliseconds, and a frozen Redis is skipped at once after a few misses.
+        # One breaker for the server (or the cluster): every call a request waits on has
+        # a deadline in tens of milliseconds, and a frozen Redis is skipped at once after
+        # a few misses.
         breaker = Breaker(
-            f"Redis at {redact(settings.redis_url)}",
+            where,
             failures=settings.redis_breaker_failures,
             reset_after=settings.redis_breaker_reset_seconds,
             errors=REDIS_UNAVAILABLE,
@@ -164,16 +184,7 @@ def choose_stores(settings: Settings) -> tuple[Stores, list[tuple[str, Adapter]]
         events = RedisEventBus(redis_client(), deadlines)
         # No retries for the limiter (on every request's path): limits fail open, or to
         # the in-process limiter for log-in and sign-up.
-        limiter = RedisLimiter(
-            Redis.from_url(
-                settings.redis_url,
-                socket_timeout=5,
-                socket_connect_timeout=5,
-                retry=Retry(NoBackoff(), 0),
-            ),
-            breaker,
-            request_timeout,
-        )
+        limiter = RedisLimiter(redis_client(retries=0), breaker, request_timeout)
         queries: RedisQueryStore | MemoryQueryStore = RedisQueryStore(
             redis_client(), breaker=breaker, timeout=request_timeout
         )

@@ -8,6 +8,7 @@ they write):
 
     CHIRP_TEST_NEO4J_URI, CHIRP_TEST_NEO4J_USER, CHIRP_TEST_NEO4J_PASSWORD,
     CHIRP_TEST_NEO4J_DATABASE, CHIRP_TEST_MONGODB_URI, CHIRP_TEST_REDIS_URL,
+    CHIRP_TEST_REDIS_CLUSTER_URL (redis+cluster://host:port,...),
     CHIRP_TEST_MINIO_ENDPOINT, CHIRP_TEST_MINIO_ACCESS_KEY, CHIRP_TEST_MINIO_SECRET_KEY
 
 A server that cannot start fails the tests that need it; nothing is skipped.
@@ -26,7 +27,9 @@ import pytest
 from minio import Minio
 from pymongo.asynchronous.client_session import AsyncClientSession
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 
+from bootstrap.stores import cluster_client
 from docstore.mongo import MongoTweetStore
 from docstore.mongo import connect as mongo_connect
 from graph.neo4j import Neo4jSocialGraph
@@ -35,6 +38,7 @@ from tests.servers import (
     start_mongo_standin,
     start_neo4j_standin,
     start_redis,
+    start_redis_cluster,
     start_s3_standin,
 )
 from timeline.redis import RedisTimelineCache
@@ -119,6 +123,29 @@ def redis_url() -> Iterator[str]:
         yield server.url
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster_url() -> Iterator[str]:
+    """A three-primary Redis Cluster (``redis+cluster://...``), started on first use."""
+    if url := os.environ.get("CHIRP_TEST_REDIS_CLUSTER_URL"):
+        yield url
+        return
+    cluster = start_redis_cluster()
+    try:
+        yield cluster.url
+    finally:
+        cluster.stop()
+
+
+def redis_cluster_client(url: str) -> RedisCluster:
+    """A client of the cluster at ``url`` (``redis+cluster://...``), as the app makes one."""
+    return cluster_client(url)
+
+
+async def flush_cluster(client: RedisCluster) -> None:
+    """Empty every primary of the cluster (FLUSHDB is per node)."""
+    await client.flushdb(target_nodes=RedisCluster.PRIMARIES)
 
 
 async def neo4j_graph(target: Neo4jTarget) -> Neo4jSocialGraph:

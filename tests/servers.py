@@ -6,10 +6,11 @@ requests through the official client library. ``RunningServer.stop()``
 terminates the whole process group, waits, then kills it; an ``atexit`` hook
 stops anything still running when the interpreter exits. Stand-ins (see
 /work/shared/BACKENDS.md): ArcadeDB (Bolt) for Neo4j, nx-27017 for MongoDB,
-SeaweedFS ``weed mini`` for MinIO/S3; Redis is the real Debian server.
+SeaweedFS ``weed mini`` for MinIO/S3; Redis is the real Debian server, alone
+(``start_redis``) or as a three-primary Redis Cluster (``start_redis_cluster``).
 
 Installed and tested with (Python 3.11, Debian 12, x86_64):
-    redis-server 7.0.15 (Debian package redis-server)
+    redis-server 7.0.15 (Debian package redis-server), redis-cli 7.0.15 (redis-tools)
     neo4j 6.4.1, pymongo 4.20.0, redis 8.1.0, minio 7.2.20 (urllib3 2.8.0)
     arcadedb-embedded 26.10.2.post1 (ArcadeDB 26.10.2, bundled Corretto 25)
     nx-27017 0.8.1, neosqlite 1.17.2
@@ -40,6 +41,7 @@ from types import TracebackType
 from typing import Self
 
 __all__ = [
+    "RunningCluster",
     "RunningServer",
     "ServerStartError",
     "free_port",
@@ -47,6 +49,7 @@ __all__ = [
     "start_mongo_standin",
     "start_neo4j_standin",
     "start_redis",
+    "start_redis_cluster",
     "start_s3_standin",
 ]
 
@@ -483,6 +486,183 @@ def start_redis(
     if fixed_port is not None:
         return start_once()  # a port taken meanwhile cannot be swapped for another
     return _with_retries(start_once)
+
+
+# --- Redis Cluster ----------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class RunningCluster:
+    """A Redis Cluster of primaries only, each a ``RunningServer``, all slots served.
+
+    ``url`` is the app's cluster form, ``redis+cluster://127.0.0.1:P1,127.0.0.1:P2,...``
+    (README, "Redis Cluster"); ``seed_url`` names the first node (``redis://...``),
+    which is all ``RedisCluster.from_url`` needs to discover the others.
+    """
+
+    nodes: tuple[RunningServer, ...]
+    directory: Path
+    startup_seconds: float = 0.0
+
+    @property
+    def url(self) -> str:
+        return "redis+cluster://" + ",".join(f"{n.host}:{n.port}" for n in self.nodes)
+
+    @property
+    def seed_url(self) -> str:
+        return self.nodes[0].url
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Stop every node (terminate, wait, kill), then remove the folder. Idempotent."""
+        for node in self.nodes:
+            node.stop(timeout)
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def start_redis_cluster(masters: int = 3, timeout: float = 30.0) -> RunningCluster:
+    """``masters`` real ``redis-server`` processes in cluster mode, joined into one cluster.
+
+    Each node runs on a free port with a free cluster-bus port (``--cluster-port``,
+    so no node depends on its port + 10000 being free), keeps nothing on disk, and
+    has its own folder for ``nodes.conf``. ``redis-cli --cluster create`` (no
+    replicas) splits the 16384 slots between them; the cluster is handed out once
+    every node's ``CLUSTER INFO`` says ``cluster_state:ok`` with all slots assigned
+    and every node known. Stop it with ``stop()`` (a context manager too).
+    """
+    server_executable = _find_executable("redis-server", "apt-get install -y redis-server")
+    cli = _find_executable("redis-cli", "apt-get install -y redis-tools")
+
+    def start_once() -> RunningCluster:
+        import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        started = time.monotonic()
+        deadline = started + timeout
+        directory = Path(tempfile.mkdtemp(prefix="chirp-redis-cluster-"))
+        ports = free_ports(2 * masters)
+        nodes: list[RunningServer] = []
+        try:
+            for index in range(masters):
+                port, bus_port = ports[2 * index], ports[2 * index + 1]
+                node_dir = directory / f"node-{port}"
+                (node_dir / "tmp").mkdir(parents=True)
+                command = [
+                    server_executable,
+                    "--port", str(port),
+                    "--bind", _HOST,
+                    "--cluster-enabled", "yes",
+                    "--cluster-config-file", str(node_dir / "nodes.conf"),
+                    "--cluster-port", str(bus_port),
+                    "--save", "",
+                    "--appendonly", "no",
+                    "--dir", str(node_dir),
+                    "--daemonize", "no",
+                ]  # fmt: skip
+                nodes.append(
+                    _spawn(
+                        f"redis-cluster-node-{index}",
+                        command,
+                        url=f"redis://{_HOST}:{port}/0",
+                        port=port,
+                        directory=node_dir,
+                        extra={},
+                        ports={"redis": port, "cluster-bus": bus_port},
+                    )
+                )
+
+            def client(node: RunningServer) -> redis.Redis:
+                return redis.Redis(
+                    host=_HOST,
+                    port=node.port,
+                    socket_connect_timeout=1.0,
+                    socket_timeout=2.0,
+                    retry=Retry(NoBackoff(), 0),
+                )
+
+            def pings(node: RunningServer) -> Callable[[], None]:
+                def probe() -> None:
+                    with client(node) as connection:
+                        if connection.ping() is not True:
+                            raise _NotReadyError("PING did not answer PONG")
+
+                return probe
+
+            for node in nodes:
+                _wait_ready(
+                    node, pings(node), deadline, "PING", retry_on=(redis.exceptions.RedisError,)
+                )
+            create = [
+                cli,
+                "--cluster", "create",
+                *(f"{_HOST}:{node.port}" for node in nodes),
+                "--cluster-replicas", "0",
+                "--cluster-yes",
+            ]  # fmt: skip
+            try:
+                done = subprocess.run(
+                    create,
+                    stdin=subprocess.DEVNULL,
+                    capture_output=True,
+                    timeout=max(deadline - time.monotonic(), 1.0),
+                    check=False,
+                )
+            except subprocess.TimeoutExpired as exc:
+                raise _fail(nodes[0], f"{shlex.join(create)} timed out") from exc
+            if done.returncode != 0:
+                output = (done.stdout + done.stderr).decode(errors="replace")
+                raise _fail(
+                    nodes[0], f"{shlex.join(create)} exited with {done.returncode}:\n{output}"
+                )
+
+            def joined(node: RunningServer) -> Callable[[], None]:
+                def probe() -> None:
+                    with client(node) as connection:
+                        info = connection.execute_command("CLUSTER INFO")  # a dict of str
+                    fields = {str(k): str(v) for k, v in dict(info).items()}
+                    wanted = {
+                        "cluster_state": "ok",
+                        "cluster_slots_ok": "16384",
+                        "cluster_known_nodes": str(masters),
+                    }
+                    if any(fields.get(k, "").strip() != v for k, v in wanted.items()):
+                        raise _NotReadyError(f"CLUSTER INFO: {fields}")
+
+                return probe
+
+            for node in nodes:
+                _wait_ready(
+                    node,
+                    joined(node),
+                    deadline,
+                    "CLUSTER INFO cluster_state:ok",
+                    retry_on=(redis.exceptions.RedisError,),
+                )
+        except BaseException:
+            for node in nodes:
+                node.stop(timeout=5.0)
+            shutil.rmtree(directory, ignore_errors=True)
+            raise
+        return RunningCluster(tuple(nodes), directory, time.monotonic() - started)
+
+    for attempt in range(1, _START_ATTEMPTS + 1):
+        try:
+            return start_once()
+        except _PortCollisionError:
+            if attempt == _START_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
 
 
 # --- Neo4j stand-in: ArcadeDB speaking Bolt -------------------------------------

@@ -17,6 +17,7 @@ from tests.servers import (
     start_mongo_standin,
     start_neo4j_standin,
     start_redis,
+    start_redis_cluster,
     start_s3_standin,
 )
 
@@ -82,6 +83,33 @@ def test_redis_round_trip(redis_server: RunningServer) -> None:
         assert entries == [(entry_id, {"tweet_id": "42", "author": "alice"})]
     finally:
         client.close()
+
+
+def test_redis_cluster_serves_every_slot_and_stops_cleanly() -> None:
+    import redis
+
+    cluster = start_redis_cluster()
+    try:
+        assert len(cluster.nodes) == 3
+        assert cluster.url == "redis+cluster://" + ",".join(
+            f"127.0.0.1:{node.port}" for node in cluster.nodes
+        )
+        client = redis.RedisCluster.from_url(cluster.seed_url, decode_responses=True)
+        try:
+            keys = [f"chirp:tl:{{{n}}}" for n in range(30)]
+            for key in keys:
+                client.set(key, key)
+            assert [client.get(key) for key in keys] == keys
+        finally:
+            client.close()
+        for node in cluster.nodes:  # the keys went to every node
+            with redis.Redis(host=node.host, port=node.port) as direct:
+                assert 0 < int(direct.dbsize()) < len(keys)
+    finally:
+        cluster.stop()
+    for node in cluster.nodes:
+        _assert_stopped(node)
+    assert not cluster.directory.exists()
 
 
 def test_neo4j_standin_round_trip(neo4j_server: RunningServer) -> None:

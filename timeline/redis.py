@@ -12,7 +12,9 @@ exactly, so every member has score 0 and is the id zero-padded to 19 digits:
 lexicographic order is then numeric order, read with ZREVRANGEBYLEX. The
 member ``"0"`` marks a list as present even when it holds no tweet; it sorts
 before every id and is never returned. Each command or script touches one
-key, so the cache works unchanged on Redis Cluster.
+key, so the cache works on Redis Cluster (a ``RedisCluster`` client) too;
+there a pipeline of scripts (a fan-out batch, the celebrities' lists) is sent
+as raw EVALSHA commands, split by node, by ``_each``.
 
 **Fan-out queue.** XREADGROUP hands each job to one consumer and keeps it in
 the group's pending list until XACK; XAUTOCLAIM moves jobs left pending by a
@@ -21,7 +23,9 @@ entries; a job trimmed before it ran is not lost, since its tweet stays marked
 for fan-out and the repair pass finds it.
 
 **Event bus.** Pub/sub on one channel, so a subscriber connected to one
-instance receives tweets posted through another.
+instance receives tweets posted through another. On Redis Cluster a PUBLISH
+reaches every node; redis-py's ``ClusterPubSub`` subscribes on the node that
+serves the channel's slot.
 
 **Deadlines.** Given a ``Breaker`` (core/breaker.py, one per Redis server,
 shared by these adapters), every call a request waits on (a timeline read,
@@ -42,8 +46,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
+from redis.commands.core import AsyncScript
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
+from redis.exceptions import NoScriptError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from core.breaker import Breaker, CircuitOpen
@@ -155,10 +161,51 @@ def _upper(before_id: int | None) -> str:
     return "+" if before_id is None else "(" + member(before_id)
 
 
+async def _each(
+    redis: Redis | RedisCluster,
+    script: AsyncScript,
+    calls: Sequence[tuple[str, Sequence[str | int]]],
+) -> list[Any]:
+    """``script`` run once per (key, args), in one pipeline: the replies, in order.
+
+    On Redis Cluster the pipeline is split by node (redis-py sends each node its part
+    at once), but a cluster pipeline refuses ``evalsha`` and loads no scripts: EVALSHA
+    goes as a raw command, and calls a node answers NOSCRIPT (a new or restarted node)
+    run again once the script is loaded on every primary.
+    """
+    if not isinstance(redis, RedisCluster):
+        async with redis.pipeline(transaction=False) as pipe:
+            for key, args in calls:
+                await script(keys=[key], args=args, client=pipe)
+            replies: list[Any] = await pipe.execute()
+            return replies
+    found: list[Any] = [None] * len(calls)
+    todo = list(range(len(calls)))
+    for _ in range(2):
+        async with redis.pipeline(transaction=False) as cluster_pipe:
+            for i in todo:
+                key, args = calls[i]
+                cluster_pipe.execute_command("EVALSHA", script.sha, 1, key, *args)
+            answers = await cluster_pipe.execute(raise_on_error=False)
+        missing = []
+        for i, answer in zip(todo, answers, strict=True):
+            if isinstance(answer, NoScriptError):
+                missing.append(i)
+            elif isinstance(answer, Exception):
+                raise answer
+            else:
+                found[i] = answer
+        if not missing:
+            return found
+        await redis.script_load(script.script)  # on every primary
+        todo = missing
+    raise NoScriptError(f"a node still lacks script {script.sha} after loading it")
+
+
 class RedisTimelineCache:
     def __init__(
         self,
-        redis: Redis,
+        redis: Redis | RedisCluster,
         ttl_seconds: int = 30 * 24 * 3600,
         batch_size: int = 1000,
         deadlines: Deadlines = NO_DEADLINES,
@@ -213,15 +260,9 @@ class RedisTimelineCache:
             batch = unique[start : start + self.batch_size]
 
             async def send(batch: list[int] = batch) -> list[Any]:
-                async with self.redis.pipeline(transaction=False) as pipe:
-                    for user_id in batch:
-                        await self._add(
-                            keys=[timeline_key(user_id)],
-                            args=[cap, 0, 1, member(tweet_id)],
-                            client=pipe,
-                        )
-                    replies: list[Any] = await pipe.execute()
-                    return replies
+                one = member(tweet_id)
+                calls = [(timeline_key(user_id), (cap, 0, 1, one)) for user_id in batch]
+                return await _each(self.redis, self._add, calls)
 
             replies = await self.deadlines.run(send, bulk=len(batch) > 1)
             delivered += sum(max(int(r), 0) for r in replies)
@@ -258,15 +299,8 @@ class RedisTimelineCache:
             return {}
 
         async def send() -> list[Any]:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for author_id in authors:
-                    await self._get(
-                        keys=[recent_key(author_id)],
-                        args=[_upper(before_id), max(limit, 0), 0],
-                        client=pipe,
-                    )
-                replies: list[Any] = await pipe.execute()
-                return replies
+            args = (_upper(before_id), max(limit, 0), 0)
+            return await _each(self.redis, self._get, [(recent_key(a), args) for a in authors])
 
         found = await self.deadlines.run(send)
         return {author: _window(got) for author, got in zip(authors, found, strict=True)}
@@ -312,7 +346,10 @@ def _text(value: Any) -> str:
 
 class RedisFanoutQueue:
     def __init__(
-        self, redis: Redis, max_length: int = 1_000_000, deadlines: Deadlines = NO_DEADLINES
+        self,
+        redis: Redis | RedisCluster,
+        max_length: int = 1_000_000,
+        deadlines: Deadlines = NO_DEADLINES,
     ) -> None:
         self.redis = redis
         self.max_length = max_length
@@ -376,7 +413,7 @@ class RedisFanoutQueue:
 
 
 class RedisEventBus:
-    def __init__(self, redis: Redis, deadlines: Deadlines = NO_DEADLINES) -> None:
+    def __init__(self, redis: Redis | RedisCluster, deadlines: Deadlines = NO_DEADLINES) -> None:
         self.redis = redis
         self.deadlines = deadlines
 

@@ -20,6 +20,7 @@ from typing import TypeVar
 
 import pytest
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 
 from docstore.apps import AppStore
 from docstore.apps_mongo import MongoAppStore
@@ -117,6 +118,24 @@ async def redis_timeline_cache(request: pytest.FixtureRequest) -> AsyncIterator[
         await cache.close()
 
 
+def _cluster(request: pytest.FixtureRequest) -> RedisCluster:
+    return backends.redis_cluster_client(request.getfixturevalue("redis_cluster_url"))
+
+
+@asynccontextmanager
+async def redis_cluster_timeline_cache(
+    request: pytest.FixtureRequest,
+) -> AsyncIterator[TimelineCache]:
+    client = _cluster(request)
+    cache = RedisTimelineCache(client)
+    await backends.flush_cluster(client)
+    try:
+        yield cache
+    finally:
+        await backends.flush_cluster(client)
+        await cache.close()
+
+
 @asynccontextmanager
 async def memory_fanout_queue(request: pytest.FixtureRequest) -> AsyncIterator[FanoutQueue]:
     queue = MemoryFanoutQueue()
@@ -140,6 +159,19 @@ async def redis_fanout_queue(request: pytest.FixtureRequest) -> AsyncIterator[Fa
 
 
 @asynccontextmanager
+async def redis_cluster_fanout_queue(request: pytest.FixtureRequest) -> AsyncIterator[FanoutQueue]:
+    client = _cluster(request)
+    queue = RedisFanoutQueue(client)
+    await backends.flush_cluster(client)
+    await queue.open()
+    try:
+        yield queue
+    finally:
+        await backends.flush_cluster(client)
+        await queue.close()
+
+
+@asynccontextmanager
 async def memory_event_bus(request: pytest.FixtureRequest) -> AsyncIterator[EventBus]:
     bus = MemoryEventBus()
     await bus.open()
@@ -152,6 +184,16 @@ async def memory_event_bus(request: pytest.FixtureRequest) -> AsyncIterator[Even
 @asynccontextmanager
 async def redis_event_bus(request: pytest.FixtureRequest) -> AsyncIterator[EventBus]:
     bus = RedisEventBus(Redis.from_url(request.getfixturevalue("redis_url")))
+    await bus.open()
+    try:
+        yield bus
+    finally:
+        await bus.close()
+
+
+@asynccontextmanager
+async def redis_cluster_event_bus(request: pytest.FixtureRequest) -> AsyncIterator[EventBus]:
+    bus = RedisEventBus(_cluster(request))
     await bus.open()
     try:
         yield bus
@@ -177,6 +219,19 @@ async def redis_limiter(request: pytest.FixtureRequest) -> AsyncIterator[Limiter
         yield limiter
     finally:
         await limiter.client.flushdb()
+        await limiter.close()
+
+
+@asynccontextmanager
+async def redis_cluster_limiter(request: pytest.FixtureRequest) -> AsyncIterator[Limiter]:
+    client = _cluster(request)
+    limiter = RedisLimiter(client)
+    await backends.flush_cluster(client)
+    await limiter.open()
+    try:
+        yield limiter
+    finally:
+        await backends.flush_cluster(client)
         await limiter.close()
 
 
@@ -222,9 +277,22 @@ async def redis_query_store(request: pytest.FixtureRequest) -> AsyncIterator[Que
         await store.close()
 
 
+@asynccontextmanager
+async def redis_cluster_query_store(request: pytest.FixtureRequest) -> AsyncIterator[QueryStore]:
+    client = _cluster(request)
+    store = RedisQueryStore(client)
+    await backends.flush_cluster(client)
+    try:
+        yield store
+    finally:
+        await backends.flush_cluster(client)
+        await store.close()
+
+
 QUERY_STORE_FACTORIES: dict[str, Factory[QueryStore]] = {
     "memory": memory_query_store,
     "redis": redis_query_store,
+    "redis-cluster": redis_cluster_query_store,
 }
 
 
@@ -251,6 +319,7 @@ async def app_store(request: pytest.FixtureRequest) -> AsyncIterator[AppStore]:
 LIMITER_FACTORIES: dict[str, Factory[Limiter]] = {
     "memory": memory_limiter,
     "redis": redis_limiter,
+    "redis-cluster": redis_cluster_limiter,
 }
 
 
@@ -269,14 +338,17 @@ TWEET_STORE_FACTORIES: dict[str, Factory[TweetStore]] = {
 TIMELINE_CACHE_FACTORIES: dict[str, Factory[TimelineCache]] = {
     "memory": memory_timeline_cache,
     "redis": redis_timeline_cache,
+    "redis-cluster": redis_cluster_timeline_cache,
 }
 FANOUT_QUEUE_FACTORIES: dict[str, Factory[FanoutQueue]] = {
     "memory": memory_fanout_queue,
     "redis": redis_fanout_queue,
+    "redis-cluster": redis_cluster_fanout_queue,
 }
 EVENT_BUS_FACTORIES: dict[str, Factory[EventBus]] = {
     "memory": memory_event_bus,
     "redis": redis_event_bus,
+    "redis-cluster": redis_cluster_event_bus,
 }
 
 
