@@ -25,7 +25,15 @@ SECRET = "test-secret-key-of-at-least-32-characters!!"
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", secret_key=SECRET, public_url="https://chirp.test")
+    # Redis deadlines of 250 ms, not production's 50: a test session keeps two cores busy
+    # with stand-in servers, and a missed deadline takes a degraded path that a test of
+    # something else does not expect. tests/e2e/test_redis_frozen.py uses the default.
+    return Settings(
+        data_dir=tmp_path / "data",
+        secret_key=SECRET,
+        public_url="https://chirp.test",
+        redis_timeout_ms=250,
+    )
 
 
 class GraphQLClient:

@@ -50,6 +50,7 @@ async def test_requests_answer_within_a_second_and_nothing_is_lost(
 ) -> None:
     gql = await make_client(
         redis_url=redis.url,
+        redis_timeout_ms=50,  # production's default
         rate_limit_safelist="",  # the rate limiter's Redis calls are on the path too
         repair_after_seconds=1.0,
     )
