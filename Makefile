@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint format schema clean system-packages bench bench-quick
+.PHONY: run test lint format schema clean system-packages bench bench-quick fuzz
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,12 @@ bench: $(VENV)/.installed
 
 bench-quick: $(VENV)/.installed
 	$(PY) -m bench --quick --json bench/.data/quick.json
+
+## fuzz: the GraphQL fuzzer at length: CHIRP_FUZZ_EXAMPLES operations (make test runs 600),
+## with new random data each run (make test's are the same every time)
+CHIRP_FUZZ_EXAMPLES ?= 5000
+fuzz: $(VENV)/.installed
+	CHIRP_FUZZ_EXAMPLES=$(CHIRP_FUZZ_EXAMPLES) CHIRP_FUZZ_RANDOM=1 $(PY) -m pytest tests/http/test_fuzz.py
 
 ## lint: ruff (lint + format check), mypy, and the layers (import-linter)
 lint: $(VENV)/.installed

@@ -24,6 +24,7 @@ from cross_web import AiohttpHTTPRequestAdapter, AsyncHTTPRequestAdapter, HTTPEx
 from strawberry.aiohttp.views import AiohttpWebSocketAdapter, GraphQLView
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.http import GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema import BaseSchema
@@ -202,6 +203,13 @@ class ChirpGraphQLView(GraphQLView[Context, None]):
         if isinstance(response, web.StreamResponse):
             response[CONTEXT_KEY] = context  # for the rate-limit headers of its answer
         return context
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        """GraphiQL for a browser's GET of /graphql. A GET that carries an operation, its
+        document or a persisted query's hash (``extensions`` without ``query``), runs it
+        whatever its Accept: curl's ``*/*`` and a browser's allow HTML too."""
+        extensions = request.query_params.get("extensions")
+        return not extensions and super().should_render_graphql_ide(request)
 
     async def identify_app(self, context: Context, key: str | None) -> str | None:
         """Take the app from its API key; why the request is refused, or None."""

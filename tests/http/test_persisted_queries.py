@@ -107,6 +107,20 @@ class TestAutomaticPersistedQueries:
         assert headers["Cache-Control"] == "public, max-age=10, stale-while-revalidate=30"
         assert "Authorization" in headers["Vary"]
 
+    @pytest.mark.parametrize("accept", ["", "*/*", "text/html,application/xhtml+xml,*/*;q=0.8"])
+    async def test_a_get_by_hash_runs_whatever_the_accept(
+        self, gql: GraphQLClient, accept: str
+    ) -> None:
+        """Found by the fuzzer: a GET carrying only a hash, without a `query` parameter,
+        was answered with the GraphiQL page when its Accept allowed HTML (curl's */*,
+        a browser's)."""
+        await gql.sign_up("alice")
+        await post(gql, {"query": QUERY, "extensions": persisted()})
+        params = {"extensions": json.dumps(persisted())}
+        response = await gql.http.get("/graphql", params=params, headers={"Accept": accept})
+        assert response.content_type == "application/json"
+        assert (await response.json())["data"] == {"user": {"handle": "alice"}}
+
     async def test_a_signed_in_get_is_private(self, gql: GraphQLClient) -> None:
         token, _ = await gql.sign_up("alice")
         query = "{ me { handle } }"
