@@ -69,7 +69,8 @@ class PersistedQueries:
                     "This server runs registered operations only; this document is not one.",
                 )
             return query
-        if not isinstance(persisted, Mapping) or persisted.get("version") != 1:
+        version = persisted.get("version") if isinstance(persisted, Mapping) else None
+        if type(version) is not int or version != 1:  # JSON's true is not version 1
             raise PersistedQueryError(
                 "PERSISTED_QUERY_NOT_SUPPORTED", "Only version 1 of persisted queries is supported."
             )

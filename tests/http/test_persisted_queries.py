@@ -77,6 +77,7 @@ class TestAutomaticPersistedQueries:
         [
             {"persistedQuery": {"version": 2, "sha256Hash": HASH}},
             {"persistedQuery": {"sha256Hash": HASH}},
+            {"persistedQuery": {"version": True, "sha256Hash": HASH}},
             {"persistedQuery": "yes"},
         ],
     )
