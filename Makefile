@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint format schema clean system-packages bench bench-quick fuzz
+.PHONY: run test lint format schema clean system-packages bench bench-quick fuzz soak soak-quick
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,14 @@ bench-quick: $(VENV)/.installed
 CHIRP_FUZZ_EXAMPLES ?= 5000
 fuzz: $(VENV)/.installed
 	CHIRP_FUZZ_EXAMPLES=$(CHIRP_FUZZ_EXAMPLES) CHIRP_FUZZ_RANDOM=1 $(PY) -m pytest tests/http/test_fuzz.py
+
+## soak: the read-heavy mix for 10 minutes at 70% of the maximum on the production stores,
+## through fan-out worker kills and a Redis restart (bench/README.md, "Soak"); soak-quick: 2 minutes
+soak: $(VENV)/.installed
+	$(PY) -m bench.soak --json bench/.data/soak.json
+
+soak-quick: $(VENV)/.installed
+	$(PY) -m bench.soak --quick --json bench/.data/soak-quick.json
 
 ## lint: ruff (lint + format check), mypy, and the layers (import-linter)
 lint: $(VENV)/.installed

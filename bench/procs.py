@@ -92,11 +92,20 @@ def cpu_seconds(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def pin(pid: int, core: int) -> None:
-    """Every thread of process ``pid`` onto ``core`` (``taskset -a -p -c``)."""
-    subprocess.run(
-        ["taskset", "-a", "-p", "-c", str(core), str(pid)], check=True, capture_output=True
-    )
+def pin(pid: int, core: int, attempts: int = 5) -> None:
+    """Every thread of process ``pid`` onto ``core`` (``taskset -a -p -c``).
+
+    taskset fails when a thread it listed ends before it is moved (a JVM starting
+    up makes and ends threads): tried again, the threads of the moment.
+    """
+    command = ["taskset", "-a", "-p", "-c", str(core), str(pid)]
+    for attempt in range(attempts):
+        done = subprocess.run(command, check=False, capture_output=True)
+        if done.returncode == 0:
+            return
+        if attempt == attempts - 1:
+            raise subprocess.CalledProcessError(done.returncode, command, done.stdout, done.stderr)
+        time.sleep(0.1)
 
 
 def start(
