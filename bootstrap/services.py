@@ -259,7 +259,7 @@ async def serving(
 @contextlib.asynccontextmanager
 async def working(settings: Settings) -> AsyncIterator[Services]:
     """A fan-out worker process's services: the stores and one worker (no API, no media)."""
-    stores = await open_stores(settings)
+    stores = await open_stores(settings, worker=True)
     services = make_services(settings, stores)
     try:
         async with running_workers(settings, services, 1):

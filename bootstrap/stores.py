@@ -118,8 +118,18 @@ def cluster_client(url: str, **options: Any) -> RedisCluster:
     return RedisCluster.from_url(parsed.seed_url, startup_nodes=others, **options)
 
 
-def choose_stores(settings: Settings) -> tuple[Stores, list[tuple[str, Adapter]]]:
-    """The stores the settings select, not opened yet, and the order to open them in."""
+WORKER_DEADLINE_SECONDS = 2.0
+
+
+def choose_stores(
+    settings: Settings, worker: bool = False
+) -> tuple[Stores, list[tuple[str, Adapter]]]:
+    """The stores the settings select, not opened yet, and the order to open them in.
+
+    ``worker``: for a fan-out worker process, which no client waits on: its Redis calls
+    have a deadline of seconds, not the request path's tens of milliseconds, so that a
+    busy Redis slows fan-out down instead of failing it.
+    """
     graph: Neo4jSocialGraph | SqliteSocialGraph
     tweets: MongoTweetStore | SqliteTweetStore
     timelines: RedisTimelineCache | MemoryTimelineCache
@@ -178,6 +188,8 @@ def choose_stores(settings: Settings) -> tuple[Stores, list[tuple[str, Adapter]]
             errors=REDIS_UNAVAILABLE,
         )
         request_timeout = settings.redis_timeout_ms / 1000
+        if worker:
+            request_timeout = max(request_timeout, WORKER_DEADLINE_SECONDS)
         deadlines = Deadlines(breaker, request_timeout)
         timelines = RedisTimelineCache(redis_client(), ttl, settings.fanout_batch, deadlines)
         queue = RedisFanoutQueue(redis_client(), deadlines=deadlines)
@@ -213,9 +225,9 @@ def choose_stores(settings: Settings) -> tuple[Stores, list[tuple[str, Adapter]]
     return stores, [(name, adapter) for name, _, adapter in opening]
 
 
-async def open_stores(settings: Settings) -> Stores:
+async def open_stores(settings: Settings, worker: bool = False) -> Stores:
     """Open the store each setting selects, each with start-up retries."""
-    stores, opening = choose_stores(settings)
+    stores, opening = choose_stores(settings, worker)
     opened: list[Adapter] = []
     try:
         for name, adapter in opening:

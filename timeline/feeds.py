@@ -10,6 +10,9 @@ list to add to.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+
 from docstore.port import TweetStore
 from timeline.config import TimelineConfig
 from timeline.port import TimelineCache
@@ -20,13 +23,28 @@ class Feeds:
         self.tweets = tweets
         self.cache = cache
         self.config = config
+        # Fills under way, by what they fill: concurrent readers of one missing list (every
+        # reader of a celebrity, after Redis came back empty) share one fill, not one each.
+        self._filling: dict[tuple[str, int], asyncio.Task[None]] = {}
+
+    async def _once(self, what: tuple[str, int], fill: Callable[[], Awaitable[None]]) -> None:
+        running = self._filling.get(what)
+        if running is None:
+            running = asyncio.ensure_future(fill())
+            self._filling[what] = running
+            running.add_done_callback(lambda _: self._filling.pop(what, None))
+        await asyncio.shield(running)  # a reader that gives up leaves the fill to the others
 
     async def rebuild(self, viewer_id: int, authors: set[int]) -> None:
         """Fill an absent timeline from the stores, then catch up with what arrived meanwhile.
 
         A tweet fanned out while the rebuild read the store found no timeline to
-        enter; the second, smaller read picks it up.
+        enter; the second, smaller read picks it up. Concurrent rebuilds of one
+        timeline are one.
         """
+        await self._once(("home", viewer_id), lambda: self._rebuild(viewer_id, authors))
+
+    async def _rebuild(self, viewer_id: int, authors: set[int]) -> None:
         cap = self.config.cap
         newest = await self.tweets.tweets_by_authors(list(authors), cap)
         await self.cache.store(viewer_id, [t.id for t in newest], cap)
@@ -40,8 +58,11 @@ class Feeds:
         first page that found it lost. ``recent_store`` merges: an id a concurrent
         post added meanwhile stays. An id deleted meanwhile may come back into the
         list, where reads drop it (every candidate is hydrated, and a deleted tweet
-        is not found).
+        is not found). Concurrent fills of one list are one.
         """
+        await self._once(("recent", author_id), lambda: self._fill_recent(author_id))
+
+    async def _fill_recent(self, author_id: int) -> None:
         cap = self.config.recent_cap
         newest = await self.tweets.tweets_by_authors([author_id], cap)
         await self.cache.recent_store(author_id, [t.id for t in newest], cap)
