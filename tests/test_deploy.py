@@ -61,3 +61,31 @@ def test_two_api_instances_sit_behind_the_load_balancer() -> None:
             == "service_completed_successfully"
         )
     assert chirp_services()["admin-init"]["command"] == ["python", "app.py", "admin", "init"]
+
+
+def test_the_image_copies_every_package_the_project_declares() -> None:
+    import tomllib
+
+    project = tomllib.loads((DEPLOY.parent / "pyproject.toml").read_text())
+    packages = {p.split(".")[0] for p in project["tool"]["setuptools"]["packages"]}
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    copied = {
+        line.split()[1]
+        for line in dockerfile.splitlines()
+        if line.startswith("COPY ") and len(line.split()) == 3
+    }
+    assert packages <= copied, f"deploy/Dockerfile does not copy {sorted(packages - copied)}"
+
+
+def test_the_project_declares_every_package_of_the_tree() -> None:
+    import tomllib
+
+    root = DEPLOY.parent
+    project = tomllib.loads((root / "pyproject.toml").read_text())
+    declared = set(project["tool"]["setuptools"]["packages"])
+    found = {
+        str(path.parent.relative_to(root)).replace("/", ".")
+        for path in root.glob("*/**/__init__.py")
+        if path.parts[len(root.parts)] not in {"tests", "bench", ".venv", "data"}
+    }
+    assert found <= declared, f"pyproject.toml does not list {sorted(found - declared)}"
