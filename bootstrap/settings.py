@@ -3,7 +3,8 @@
 Each setting is a field of ``Settings`` declared once with ``option()``: its
 type and checks, default, environment variable, help, and flag. A flag given
 on the command line wins over the environment, which wins over the default;
-an empty variable counts as unset. Secrets (``CHIRP_SECRET_KEY``,
+an empty variable counts as unset (except ``CHIRP_RATE_LIMIT_SAFELIST``, where
+empty means nobody is exempt). Secrets (``CHIRP_SECRET_KEY``,
 ``NEO4J_PASSWORD``, ``MINIO_SECRET_KEY``) have no flag, so they never show in
 a process list. ``python app.py --help`` prints every setting.
 
@@ -684,6 +685,11 @@ class SettingsError(ValueError):
     """A setting has a value that cannot be used."""
 
 
+# Variables whose empty value means "none", not "unset": an empty safelist exempts nobody
+# (its default exempts loopback).
+EMPTY_IS_A_VALUE = frozenset({"CHIRP_RATE_LIMIT_SAFELIST"})
+
+
 class _Environment(EnvSettingsSource):
     """pydantic-settings' environment source, over a given mapping instead of os.environ.
 
@@ -697,9 +703,15 @@ class _Environment(EnvSettingsSource):
         super().__init__(Settings)
 
     def _load_env_vars(self) -> Mapping[str, str | None]:
-        return parse_env_vars(
-            self._given, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str
+        found = dict(
+            parse_env_vars(
+                self._given, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str
+            )
         )
+        for name in EMPTY_IS_A_VALUE:
+            if self._given.get(name) == "":
+                found[name] = ""
+        return found
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

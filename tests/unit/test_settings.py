@@ -256,3 +256,12 @@ def test_the_help_lists_every_environment_variable() -> None:
     flag_help = " ".join(parser.format_help().split())  # argparse wraps lines
     assert "CHIRP_PORT" in flag_help
     assert "(default: 8000)" in flag_help
+
+
+def test_an_empty_safelist_exempts_nobody() -> None:
+    """Empty variables count as unset, except the safelist, whose default exempts loopback."""
+    from bootstrap.settings import load_settings
+
+    assert load_settings(env={}).rate_limit_safelist == "127.0.0.0/8,::1/128"
+    assert load_settings(env={"CHIRP_RATE_LIMIT_SAFELIST": ""}).rate_limit_safelist == ""
+    assert load_settings(env={"CHIRP_PORT": ""}).port == 8000
