@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import ipaddress
 import json
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -41,6 +40,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 from pydantic_settings.sources.utils import parse_env_vars
+
+from services.limits import parse_networks
 
 
 def _check(test: Callable[[Any], bool], message: str) -> AfterValidator:
@@ -69,12 +70,10 @@ def _rate_rule(value: str) -> str:
 
 
 def _networks(value: str) -> str:
-    for part in value.split(","):
-        if part.strip():
-            try:
-                ipaddress.ip_network(part.strip(), strict=False)
-            except ValueError:
-                raise ValueError(f"{part.strip()!r} is not an IP address or CIDR") from None
+    try:
+        parse_networks(value)
+    except ValueError as exc:
+        raise ValueError(f"must be comma-separated IP addresses or CIDRs ({exc})") from None
     return value
 
 

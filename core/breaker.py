@@ -101,3 +101,10 @@ class Breaker:
             self.opened_at = None
         self.probing = False
         self.failures = 0
+
+
+async def within(breaker: Breaker | None, make: Callable[[], Awaitable[T]], deadline: float) -> T:
+    """``make()`` through ``breaker`` with its deadline, or as it is when there is none."""
+    if breaker is None:
+        return await make()
+    return await breaker.call(make, deadline)

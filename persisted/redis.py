@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import RedisError
 
-from core.breaker import Breaker, CircuitOpen
+from core.breaker import Breaker, CircuitOpen, within
 
 log = logging.getLogger("chirp.persisted")
 
@@ -39,9 +39,7 @@ class RedisQueryStore:
     async def _run(self, make: Callable[[], Awaitable[T]]) -> T | None:
         """The answer, or None when Redis does not give one: a cache forgets."""
         try:
-            if self.breaker is None:
-                return await make()
-            return await self.breaker.call(make, self.timeout)
+            return await within(self.breaker, make, self.timeout)
         except (RedisError, OSError, CircuitOpen, TimeoutError) as exc:
             log.warning("persisted queries unavailable (%s: %s)", type(exc).__name__, exc)
             return None

@@ -97,10 +97,7 @@ class RateLimits:
 
     def safelisted(self, ip: str) -> bool:
         """Whether ``ip`` is never limited; a caller with no address runs in process."""
-        if not ip:
-            return True
-        address = _address(ip)
-        return address is not None and any(address in net for net in self.budgets.safelist)
+        return not ip or within(ip, self.budgets.safelist)
 
     async def charge(self, caller: Caller, points: int) -> Verdict:
         """Charge an operation's ``points``; the verdict of the tightest budget charged.
@@ -112,7 +109,7 @@ class RateLimits:
         else:
             rule, who = self.budgets.anonymous, client_key(caller.ip)
         if self.safelisted(caller.ip):
-            return Verdict(rule, True, rule.limit, time.time(), 0.0)
+            return Verdict.whole(rule)
         verdict = await self._hit(rule, who, points, strict=False)
         self._refuse(verdict, "this account" if caller.user_id is not None else "this address")
         if caller.app_id is not None and caller.app_quota is not None:
@@ -179,7 +176,7 @@ class RateLimits:
                 log.warning("rate limiter unavailable (%s); %s", exc, "in-process limits")
             if strict:
                 return await self.fallback.hit(rule, who, cost)
-            return Verdict(rule, True, rule.limit, time.time(), 0.0)
+            return Verdict.whole(rule)
 
     @staticmethod
     def _refuse(verdict: Verdict, whose: str) -> None:
@@ -194,6 +191,12 @@ class RateLimits:
     async def close(self) -> None:
         await self.limiter.close()
         await self.fallback.close()
+
+
+def within(ip: str, networks: Sequence[Network]) -> bool:
+    """Whether the address ``ip`` (IPv4-mapped IPv6 read as IPv4) is in one of ``networks``."""
+    address = _address(ip)
+    return address is not None and any(address in net for net in networks)
 
 
 def _address(ip: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

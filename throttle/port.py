@@ -16,6 +16,7 @@ tests/contract/test_limiter_contract.py runs against each.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -46,6 +47,11 @@ class Verdict:
     @property
     def limit(self) -> int:
         return self.rule.limit
+
+    @classmethod
+    def whole(cls, rule: Rule) -> Verdict:
+        """A budget not charged (a safelisted caller, a limiter that is down): all of it."""
+        return cls(rule, True, rule.limit, time.time(), 0.0)
 
 
 class LimiterUnavailable(Exception):

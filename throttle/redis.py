@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import RedisError
 
-from core.breaker import Breaker, CircuitOpen
+from core.breaker import Breaker, CircuitOpen, within
 from throttle.port import LimiterUnavailable, Rule, Verdict
 
 PREFIX = "chirp:rl:"
@@ -60,10 +60,7 @@ class RedisLimiter:
             return self.script(keys=[key(rule, key_)], args=[rule.period, rule.limit, cost])
 
         try:
-            if self.breaker is None:
-                reply = await send()
-            else:
-                reply = await self.breaker.call(send, self.timeout)
+            reply = await within(self.breaker, send, self.timeout)
         except (RedisError, OSError, CircuitOpen, TimeoutError) as exc:
             raise LimiterUnavailable(f"{type(exc).__name__}: {exc}") from exc
         allowed, remaining, reset_at, retry = reply

@@ -52,7 +52,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from core.breaker import Breaker, CircuitOpen
+from core.breaker import Breaker, CircuitOpen, within
 from timeline.port import Delivery, Event, Job, Window
 
 log = logging.getLogger("chirp.events")  # the event bus is the only one that logs
@@ -75,11 +75,9 @@ class Deadlines:
         self.bulk_timeout = bulk_timeout
 
     async def run(self, make: Callable[[], Awaitable[T]], bulk: bool = False) -> T:
-        if self.breaker is None:
-            return await make()
         timeout = self.bulk_timeout if bulk else self.request_timeout
         try:
-            return await self.breaker.call(make, timeout)
+            return await within(self.breaker, make, timeout)
         except CircuitOpen as exc:
             raise RedisConnectionError(str(exc)) from exc
         except TimeoutError as exc:

@@ -10,7 +10,6 @@ errors include RATE_LIMITED is HTTP 429 with ``Retry-After`` (seconds).
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import time
 from collections.abc import Mapping, Sequence
@@ -18,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from aiohttp import web
 
 from resolvers.context import Context
-from services.limits import Network
+from services.limits import Network, within
 
 CONTEXT_KEY = web.ResponseKey("chirp.context", Context)
 
@@ -31,21 +30,13 @@ def client_ip(request: web.BaseRequest, trusted: Sequence[Network]) -> str:
     client's own claim and could be forged).
     """
     peer = request.remote or ""
-    if not trusted or not _within(peer, trusted):
+    if not trusted or not within(peer, trusted):
         return peer
     hops = [h.strip() for h in ",".join(request.headers.getall("X-Forwarded-For", [])).split(",")]
     for hop in reversed([h for h in hops if h]):
-        if not _within(hop, trusted):
+        if not within(hop, trusted):
             return hop
     return peer
-
-
-def _within(ip: str, networks: Sequence[Network]) -> bool:
-    try:
-        address = ipaddress.ip_address(ip)
-    except ValueError:
-        return False
-    return any(address in net for net in networks)
 
 
 def apply_limits(response: web.StreamResponse, response_data: Mapping[str, object]) -> None:
