@@ -267,10 +267,11 @@ async def test_an_app_killed_while_posting_loses_no_acknowledged_tweet_like_or_f
                 for n, w in enumerate(writers)
             ]
             deadline = time.monotonic() + 60
-            while len(acked.tweets) < KILL_AFTER_TWEETS:
+            # kill with a request on the wire, not at a moment between two
+            while len(acked.tweets) < KILL_AFTER_TWEETS or api.in_flight == 0:
                 assert time.monotonic() < deadline, f"{len(acked.tweets)} tweets in 60 s"
                 assert not any(s.done() for s in streams), [s for s in streams if s.done()]
-                await asyncio.sleep(0.01)
+                await asyncio.sleep(0.001)
             in_flight = api.in_flight
             process.process.kill()  # SIGKILL, mid-stream: no shutdown, nothing flushed
             process.process.wait(timeout=10)
