@@ -50,10 +50,21 @@ class TweetRecord:
     hashtags: tuple[str, ...] = field(default=())
     media_ids: tuple[int, ...] = field(default=())
     links: tuple[tuple[str, str], ...] = field(default=())  # (short code, expanded URL)
+    quote_count: int = 0
+    # the author of the tweet this one replies to (for the home timeline's reply rule)
+    in_reply_to_user_id: int | None = None
+    # users named with @handle that existed when it was posted, in order, once each
+    mention_ids: tuple[int, ...] = field(default=())
+    # the tweets this reply answers, root first: the nearest MAX_ANCESTORS of them,
+    # written with the reply so a thread view is one read however deep the thread
+    ancestor_ids: tuple[int, ...] = field(default=())
 
     @property
     def thread_root_id(self) -> int:
         return self.conversation_id if self.conversation_id is not None else self.id
+
+
+MAX_ANCESTORS = 100  # Tweet.ancestors(last) is capped at 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,3 +116,55 @@ class AppRecord:
     created_at_ms: int
     quota_per_hour: int
     revoked_at_ms: int | None = None
+
+
+# --- notifications -------------------------------------------------------------
+
+NOTIFICATION_KINDS = ("FOLLOW", "LIKE", "RETWEET", "REPLY", "MENTION", "QUOTE")
+# Kinds that fold into groups (Mastodon 4.3): the same kind about the same target
+# while the group spans at most GROUP_SPAN_MS; every other kind stands alone.
+GROUPED_KINDS = frozenset({"FOLLOW", "LIKE", "RETWEET"})
+GROUP_SPAN_MS = 12 * 3600 * 1000
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationRecord:
+    """One event for its one recipient: ``actor`` did ``kind`` (about ``tweet_id``).
+
+    ``tweet_id``: the reply, mention or quote itself for REPLY, MENTION, QUOTE; the
+    liked or retweeted original for LIKE and RETWEET; None for FOLLOW.
+    ``group_key``: the group it belongs to (see NotificationStore.add).
+    """
+
+    id: int
+    recipient_id: int
+    kind: str
+    actor_id: int
+    tweet_id: int | None
+    created_at_ms: int
+    group_key: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationGroupRecord:
+    """Notifications folded together: ``count`` of them, the newest ``latest_id``."""
+
+    key: str
+    recipient_id: int
+    kind: str
+    tweet_id: int | None
+    count: int
+    latest_id: int  # the newest notification's id: orders the groups, is their cursor
+    latest_at_ms: int
+    actor_ids: tuple[int, ...]  # most recent first, as many as were asked for
+
+
+# --- blocks and mutes ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BlockOutcome:
+    """What ``block`` did: whether the block is new, and the follows it removed."""
+
+    created: bool
+    removed_follows: tuple[tuple[int, int], ...]  # (follower, followee) pairs

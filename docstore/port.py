@@ -19,6 +19,18 @@ class IdempotencyConflictError(Exception):
     """The idempotency key was used before for a different request."""
 
 
+class MissingTweetError(Exception):
+    """The tweet a new tweet replies to or quotes does not exist (any more): nothing stored.
+
+    ``field``: "inReplyToId" or "quoteOfId".
+    """
+
+    def __init__(self, field: str, tweet_id: int) -> None:
+        super().__init__(f"{field}: no tweet {tweet_id}")
+        self.field = field
+        self.tweet_id = tweet_id
+
+
 class TweetStore(Protocol):
     async def insert_tweet(
         self, tweet: TweetRecord, idempotency: IdempotencyKey | None = None
@@ -29,6 +41,13 @@ class TweetStore(Protocol):
         stores nothing and returns (the first tweet, False), or (None, False)
         when that tweet has since been deleted; for a different request with
         the same key raises IdempotencyConflictError.
+
+        A reply (``in_reply_to_id``) counts on its parent's ``reply_count`` and a
+        quote (``quote_of_id``) on the original's ``quote_count``, atomically with
+        the insert: counts stay exact under concurrency. When that tweet does not
+        exist, raises MissingTweetError and stores nothing. ``mention_ids``,
+        ``ancestor_ids`` and ``in_reply_to_user_id`` are stored as given and
+        indexed for ``mentioning``, ``replies`` and ``quotes``.
         """
         ...
 
@@ -39,8 +58,29 @@ class TweetStore(Protocol):
     async def delete_tweet(self, tweet_id: int) -> TweetRecord | None:
         """Delete the tweet and its likes; returns what was deleted, or None.
 
-        Deleting a retweet also uncounts it on the original, as undo_retweet does.
+        Deleting a retweet also uncounts it on the original, as undo_retweet does;
+        deleting a reply or a quote uncounts it on its parent or original (when
+        that still exists), in the same transaction as the delete. Replies and
+        quotes of a deleted tweet stay, pointing at an id that no longer resolves.
         """
+        ...
+
+    async def replies(
+        self, tweet_id: int, limit: int, before_id: int | None = None
+    ) -> list[TweetRecord]:
+        """The direct replies to ``tweet_id`` with id < before_id, newest first."""
+        ...
+
+    async def quotes(
+        self, tweet_id: int, limit: int, before_id: int | None = None
+    ) -> list[TweetRecord]:
+        """The tweets quoting ``tweet_id`` with id < before_id, newest first."""
+        ...
+
+    async def mentioning(
+        self, user_id: int, limit: int, before_id: int | None = None
+    ) -> list[TweetRecord]:
+        """The tweets whose ``mention_ids`` hold ``user_id``, id < before_id, newest first."""
         ...
 
     async def tweets_by_authors(
