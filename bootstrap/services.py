@@ -26,7 +26,9 @@ from services.container import Services, Stores
 from services.limits import Budgets, RateLimits, parse_networks
 from services.links import LinkService
 from services.media import MediaLimits, MediaService
+from services.notifications import NotificationService
 from services.persisted import PersistedQueries
+from services.relations import RelationService
 from services.social import SocialService
 from services.tweets import TweetService
 from throttle.port import Limiter, Rule
@@ -88,15 +90,29 @@ def build_services(
         config,
         down,
     )
+    hub = Hub(stores.events)
+    relations = RelationService(stores.graph, ids, fanout)
+    notifications = None
+    if stores.notifications is not None:
+        notifications = NotificationService(
+            stores.notifications, stores.tweets, relations, ids, stores.events, hub
+        )
+        # a post's notifications are made by its fan-out job: at least once, repaired
+        fanout.after_post = notifications.tweet_posted
+        relations.on_block = notifications.blocked
     return Services(
         stores=stores,
         tokens=tokens,
         accounts=AccountService(stores.graph, ids, passwords or Passwords(), tokens),
-        social=SocialService(stores.graph, ids, fanout),
-        tweets=TweetService(stores.tweets, ids, fanout, media, links),
+        social=SocialService(stores.graph, ids, fanout, relations, notifications),
+        tweets=TweetService(
+            stores.tweets, ids, fanout, media, links, stores.graph, relations, notifications
+        ),
         home=HomeTimeline(stores.graph, stores.tweets, stores.timelines, feeds, config, down),
         fanout=fanout,
-        hub=Hub(stores.events),
+        hub=hub,
+        relations=relations,
+        notifications=notifications,
         public_url=public_url.rstrip("/"),
         media=media,
         links=links,

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
+from docstore.notifications_mongo import MongoNotificationStore
+from docstore.notifications_sqlite import SqliteNotificationStore
 from minio import Minio
 from redis.asyncio import Redis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
@@ -150,11 +152,18 @@ def choose_stores(
             mongo_connect(settings.mongodb_uri), settings.mongodb_db
         )
         apps_where = tweets_where
+        notifications: MongoNotificationStore | SqliteNotificationStore = MongoNotificationStore(
+            mongo_connect(settings.mongodb_uri), settings.mongodb_db
+        )
+        notifications_where = tweets_where
     else:
         path = settings.data_dir / "tweets.sqlite3"
         tweets, tweets_where = SqliteTweetStore(path), f"embedded SQLite at {path}"
         apps_path = settings.data_dir / "apps.sqlite3"
         apps, apps_where = SqliteAppStore(apps_path), f"embedded SQLite at {apps_path}"
+        notifications_path = settings.data_dir / "notifications.sqlite3"
+        notifications = SqliteNotificationStore(notifications_path)
+        notifications_where = f"embedded SQLite at {notifications_path}"
     ttl = settings.active_days * 24 * 3600
     if settings.redis_url:
         cluster = parse_redis_cluster_url(settings.redis_url) is not None
@@ -219,9 +228,21 @@ def choose_stores(
         ("limiter", limiter_where, limiter),
         ("apps", apps_where, apps),
         ("queries", queries_where, queries),
+        ("notifications", notifications_where, notifications),
     ]
     descriptions = {name: where for name, where, _ in opening}
-    stores = Stores(graph, tweets, timelines, queue, events, limiter, apps, queries, descriptions)
+    stores = Stores(
+        graph,
+        tweets,
+        timelines,
+        queue,
+        events,
+        limiter,
+        apps,
+        queries,
+        descriptions,
+        notifications,
+    )
     return stores, [(name, adapter) for name, _, adapter in opening]
 
 

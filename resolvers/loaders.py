@@ -60,6 +60,10 @@ class Loaders:
         self.social = services.social
         self.tweet_service = services.tweets
         self.media_service = services.media
+        self.relations = services.relations
+        self.notification_service = services.notifications
+        self._hidden: dict[bool, asyncio.Future[set[int]]] = {}
+        self._read_marker: asyncio.Future[int] | None = None
         # by maker: read directly by a field resolved once per tweet (resolvers.tweets.author)
         self.user_views: dict[Callable[[UserRecord], Any], View[int, UserRecord, Any]] = {}
 
@@ -98,6 +102,38 @@ class Loaders:
     @cached_property
     def viewer_retweeted(self) -> Loader[int, bool]:
         return flags(self._viewer_read(self.tweet_service.retweeted))
+
+    @cached_property
+    def blocks(self) -> Loader[tuple[int, int], bool]:
+        """(blocker, blocked) pairs: whether the first blocks the second."""
+        relations = self.relations
+        return flags(relations.blocks if relations is not None else _nothing)
+
+    @cached_property
+    def mutes(self) -> Loader[tuple[int, int], bool]:
+        """(muter, muted) pairs: whether the first mutes the second now."""
+        relations = self.relations
+        return flags(relations.mutes if relations is not None else _nothing)
+
+    async def hidden(self, notifications: bool = False) -> set[int]:
+        """Whom this request's viewer must not see (blocks either way, mutes; with
+        ``notifications`` only mutes that hide notifications): asked once per request."""
+        if self.viewer_id is None or self.relations is None:
+            return set()
+        found = self._hidden.get(notifications)
+        if found is None:
+            found = asyncio.ensure_future(self.relations.hidden(self.viewer_id, notifications))
+            self._hidden[notifications] = found
+        return set(await found)
+
+    async def read_marker(self) -> int:
+        """The id up to which the viewer's notifications are read: asked once per request."""
+        service = self.notification_service
+        if self.viewer_id is None or service is None:
+            return 0
+        if self._read_marker is None:
+            self._read_marker = asyncio.ensure_future(service.read_marker(self.viewer_id))
+        return await self._read_marker
 
     @cached_property
     def media(self) -> Loader[int, MediaRecord | None]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -54,6 +54,53 @@ def decode_cursor(kind: str, cursor: str | None, parts: int = 1) -> tuple[int, .
     ):
         raise invalid
     return tuple(int(v) for v in values)
+
+
+# A home timeline cursor carries the originals shown above it that could appear again
+# below it (see HomeTimeline.read): a few dozen in practice, at most this many.
+MAX_CARRIED = 500
+_MAX_CARRYING_CURSOR = 16 + 14 * (MAX_CARRIED + 1)
+
+
+def encode_carrying_cursor(kind: str, position: int, carried: Iterable[int]) -> str:
+    """A cursor at ``position`` that also carries a set of ids (base-36, sorted)."""
+    ids = sorted(set(carried))[-MAX_CARRIED:]
+    raw = f"{kind}:{position}:{','.join(_base36(i) for i in ids)}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_carrying_cursor(kind: str, cursor: str | None) -> tuple[int, frozenset[int]] | None:
+    """(position, carried ids) of a cursor from ``encode_carrying_cursor``; None for no
+    cursor; BAD_USER_INPUT if invalid."""
+    if cursor is None:
+        return None
+    invalid = BadUserInput("Invalid cursor: pass an endCursor from a previous page of this list.")
+    if len(cursor) > _MAX_CARRYING_CURSOR:
+        raise invalid
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+        head, position, carried = raw.split(":")
+        ids = frozenset(int(part, 36) for part in carried.split(",") if part)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise invalid from None
+    if (
+        head != kind
+        or not (position.isdigit() and int(position) <= MAX_INT64)
+        or len(ids) > MAX_CARRIED
+        or any(not 0 < i <= MAX_INT64 for i in ids)
+    ):
+        raise invalid
+    return int(position), ids
+
+
+def _base36(value: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        value, rest = divmod(value, 36)
+        out = digits[rest] + out
+        if not value:
+            return out
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ async def unfollow_user(ctx: Context, raw_user_id: str) -> UserRecord:
     return await ctx.services.social.unfollow(viewer_id, mutation_id(raw_user_id, "userId"))
 
 
-async def _edge_page(ctx: Context, edges: list[FollowEdge], limit: int) -> Page[UserRecord]:
+async def edge_page(ctx: Context, edges: list[FollowEdge], limit: int) -> Page[UserRecord]:
     kept = edges[:limit]
     users = await ctx.loaders.users.load_many([e.user_id for e in kept])
     items = [
@@ -36,8 +36,8 @@ async def followers(
 ) -> Page[UserRecord]:
     limit = page_size(first)
     cursor = decode_cursor("f", after, 2)
-    edges = await ctx.services.social.followers(user_id, limit + 1, _pair(cursor))
-    return await _edge_page(ctx, edges, limit)
+    edges = await ctx.services.social.followers(user_id, limit + 1, pair(cursor))
+    return await edge_page(ctx, edges, limit)
 
 
 async def following(
@@ -45,11 +45,11 @@ async def following(
 ) -> Page[UserRecord]:
     limit = page_size(first)
     cursor = decode_cursor("f", after, 2)
-    edges = await ctx.services.social.following(user_id, limit + 1, _pair(cursor))
-    return await _edge_page(ctx, edges, limit)
+    edges = await ctx.services.social.following(user_id, limit + 1, pair(cursor))
+    return await edge_page(ctx, edges, limit)
 
 
-def _pair(cursor: tuple[int, ...] | None) -> tuple[int, int] | None:
+def pair(cursor: tuple[int, ...] | None) -> tuple[int, int] | None:
     return None if cursor is None else (cursor[0], cursor[1])
 
 

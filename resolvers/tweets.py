@@ -7,12 +7,13 @@ turns those into the payload's ``errors`` list.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
+from core.errors import UserError
 from core.links import display_url
 from core.models import MediaRecord, TweetRecord, UserRecord
-from core.text import extract_mentions
 from resolvers.context import Context
 from resolvers.ids import mutation_id, query_id
 
@@ -58,14 +59,6 @@ def links(ctx: Context, record: TweetRecord) -> list[tuple[str, str, str]]:
     ]
 
 
-async def mentions(ctx: Context, record: TweetRecord) -> list[UserRecord]:
-    handles = extract_mentions(record.text)
-    if not handles:
-        return []
-    users = await ctx.loaders.users_by_handle.load_many(handles)
-    return [u for u in users if u is not None]
-
-
 def viewer_has_liked(ctx: Context, tweet_id: int) -> bool | Awaitable[bool]:
     """False for anonymous viewers; else the value if loaded, or the batched lookup's future."""
     if ctx.viewer_id is None:
@@ -91,10 +84,27 @@ def tweets_count(ctx: Context, user_id: int) -> Awaitable[int]:
 # ---------------------------------------------------------------------- mutations
 
 
-async def create_tweet(ctx: Context, text: str, raw_media_ids: Sequence[str] = ()) -> TweetRecord:
+async def create_tweet(
+    ctx: Context,
+    text: str,
+    raw_media_ids: Sequence[str] = (),
+    raw_in_reply_to_id: str | None = None,
+    raw_quote_of_id: str | None = None,
+) -> TweetRecord:
     viewer_id = await ctx.require_viewer()
     media_ids = [mutation_id(raw, "mediaIds") for raw in raw_media_ids]
-    return await ctx.services.tweets.create(viewer_id, text, ctx.idempotency_key, media_ids)
+    in_reply_to = (
+        None if raw_in_reply_to_id is None else mutation_id(raw_in_reply_to_id, "inReplyToId")
+    )
+    quote_of = None if raw_quote_of_id is None else mutation_id(raw_quote_of_id, "quoteOfId")
+    made = await ctx.services.tweets.create(
+        viewer_id, text, ctx.idempotency_key, media_ids, in_reply_to, quote_of
+    )
+    for pointed in (made.in_reply_to_id, made.quote_of_id):
+        if pointed is not None:
+            with contextlib.suppress(UserError):  # deleted since: inReplyTo/quoteOf is null
+                await _fresh_tweet(ctx, pointed)  # with its new reply or quote count
+    return made
 
 
 async def delete_tweet(ctx: Context, raw_id: str) -> int:

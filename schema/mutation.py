@@ -12,6 +12,8 @@ from core.errors import UserError, UserErrors
 from resolvers import accounts as account_resolvers
 from resolvers import apps as app_resolvers
 from resolvers import media as media_resolvers
+from resolvers import notifications as notification_resolvers
+from resolvers import relations as relation_resolvers
 from resolvers import social as social_resolvers
 from resolvers import tweets as tweet_resolvers
 from schema.types import App, Info, Media, Tweet, User, UserErrorType, media_of
@@ -65,6 +67,17 @@ class CreateTweetInput:
     media_ids: list[strawberry.ID] | None = strawberry.field(
         default_factory=list,
         description="Up to 4 photos, or 1 video, or 1 GIF, each uploaded by the viewer and ready.",
+    )
+    in_reply_to_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The tweet this one answers (a retweet's id answers its original):"
+        " NOT_FOUND when missing or deleted, FORBIDDEN when its author blocks the viewer"
+        " or the viewer blocks its author.",
+    )
+    quote_of_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The tweet this one quotes (a retweet's id quotes its original):"
+        " NOT_FOUND when missing or deleted, FORBIDDEN across a block.",
     )
 
 
@@ -188,7 +201,13 @@ class Mutation:
     )
     async def create_tweet(self, info: Info, input: CreateTweetInput) -> TweetPayload:
         tweet, errors = await attempt(
-            tweet_resolvers.create_tweet(info.context, input.text, input.media_ids or [])
+            tweet_resolvers.create_tweet(
+                info.context,
+                input.text,
+                input.media_ids or [],
+                input.in_reply_to_id,
+                input.quote_of_id,
+            )
         )
         return TweetPayload(tweet=Tweet.of(tweet) if tweet else None, errors=errors)
 
@@ -255,6 +274,56 @@ class Mutation:
             media_resolvers.complete_media_upload(info.context, media_id)
         )
         return MediaPayload(media=media_of(info, record) if record else None, errors=errors)
+
+    @strawberry.mutation(
+        description="(auth) Marks read every notification up to upToId (no id: all of them "
+        "until now); returns how many became read."
+    )
+    async def mark_notifications_read(
+        self, info: Info, up_to_id: strawberry.ID | None = None
+    ) -> int:
+        return await notification_resolvers.mark_read(info.context, up_to_id)
+
+    @strawberry.mutation(
+        description="(auth) Idempotent. Removes follows both ways; from then on neither "
+        "follows, replies to, quotes or mentions the other with effect, and each vanishes from "
+        "the other's timelines, search results, suggestions and notifications."
+    )
+    async def block_user(self, info: Info, user_id: strawberry.ID) -> UserPayload:
+        user, errors = await attempt(relation_resolvers.block_user(info.context, user_id))
+        return UserPayload(user=User.of(user) if user else None, errors=errors)
+
+    @strawberry.mutation(description="(auth) Idempotent.")
+    async def unblock_user(self, info: Info, user_id: strawberry.ID) -> UserPayload:
+        user, errors = await attempt(relation_resolvers.unblock_user(info.context, user_id))
+        return UserPayload(user=User.of(user) if user else None, errors=errors)
+
+    @strawberry.mutation(
+        description="(auth) Idempotent, one-way, private: the muted user's tweets and retweets "
+        "leave the viewer's timelines (and, with hideNotifications, their notifications), until "
+        "durationSeconds pass when given."
+    )
+    async def mute_user(
+        self,
+        info: Info,
+        user_id: strawberry.ID,
+        hide_notifications: bool | None = True,
+        duration_seconds: int | None = None,
+    ) -> UserPayload:
+        user, errors = await attempt(
+            relation_resolvers.mute_user(
+                info.context,
+                user_id,
+                hide_notifications is not False,
+                duration_seconds,
+            )
+        )
+        return UserPayload(user=User.of(user) if user else None, errors=errors)
+
+    @strawberry.mutation(description="(auth) Idempotent.")
+    async def unmute_user(self, info: Info, user_id: strawberry.ID) -> UserPayload:
+        user, errors = await attempt(relation_resolvers.unmute_user(info.context, user_id))
+        return UserPayload(user=User.of(user) if user else None, errors=errors)
 
     @strawberry.mutation(description="(auth) Returns the app and, once, its key.")
     async def register_app(self, info: Info, name: str) -> AppPayload:

@@ -6,17 +6,24 @@ import strawberry
 
 from resolvers import accounts as account_resolvers
 from resolvers import apps as app_resolvers
+from resolvers import conversations as conversation_resolvers
 from resolvers import limits as limit_resolvers
+from resolvers import notifications as notification_resolvers
+from resolvers import relations as relation_resolvers
 from resolvers import timelines as timeline_resolvers
 from resolvers import tweets as tweet_resolvers
 from schema.types import (
     App,
     Info,
     Node,
+    NotificationConnection,
+    NotificationGroupConnection,
     RateLimit,
     Tweet,
     TweetConnection,
     User,
+    UserConnection,
+    group_actors_wanted,
     node_fields,
     node_of,
 )
@@ -25,7 +32,8 @@ from schema.types import (
 @strawberry.type
 class Query:
     @strawberry.field(
-        description="Any user, tweet or media by id (snowflake ids are unique across kinds)."
+        description="Any user, tweet, media or notification (the viewer's own) by id "
+        "(snowflake ids are unique across kinds)."
     )
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return node_of(info, await tweet_resolvers.node(info.context, id))
@@ -54,6 +62,51 @@ class Query:
     ) -> TweetConnection:
         page = await timeline_resolvers.home_timeline(info.context, first, after, node_fields(info))
         return TweetConnection.of(page)
+
+    @strawberry.field(
+        description="(auth) The viewer's notifications, newest first; unreadCount counts "
+        "those newer than the read marker (markNotificationsRead)."
+    )
+    async def notifications(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> NotificationConnection:
+        page = await notification_resolvers.notifications(info.context, first, after)
+        return NotificationConnection.of(page)
+
+    @strawberry.field(
+        description="(auth) Notifications folded into groups, most recent activity first."
+    )
+    async def notification_groups(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> NotificationGroupConnection:
+        page = await notification_resolvers.groups(
+            info.context, first, after, group_actors_wanted(info)
+        )
+        return NotificationGroupConnection.of(page)
+
+    @strawberry.field(description="(auth) Tweets that mention the viewer, newest first.")
+    async def mentions(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> TweetConnection:
+        page = await conversation_resolvers.mentions_timeline(
+            info.context, first, after, node_fields(info)
+        )
+        return TweetConnection.of(page)
+
+    @strawberry.field(description="(auth) The accounts the viewer blocks, most recent first.")
+    async def blocked_users(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> UserConnection:
+        return UserConnection.of(await relation_resolvers.blocked_users(info.context, first, after))
+
+    @strawberry.field(
+        description="(auth) The accounts the viewer mutes (mutes that expired are over), "
+        "most recent first."
+    )
+    async def muted_users(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> UserConnection:
+        return UserConnection.of(await relation_resolvers.muted_users(info.context, first, after))
 
     @strawberry.field(description="The caller's rate-limit budget after this request.")
     def rate_limit(self, info: Info) -> RateLimit:

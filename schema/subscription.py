@@ -6,8 +6,9 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
+from resolvers import notifications as notification_resolvers
 from resolvers import realtime
-from schema.types import Info, Tweet
+from schema.types import Info, Notification, Tweet
 
 
 @strawberry.type
@@ -24,3 +25,8 @@ class Subscription:
     async def hashtag(self, info: Info, name: str) -> AsyncGenerator[Tweet, None]:
         async for record in realtime.hashtag(info.context, name):
             yield Tweet.of(record)
+
+    @strawberry.subscription(description="(auth) Each new notification for the viewer.")
+    async def notifications(self, info: Info) -> AsyncGenerator[Notification, None]:
+        async for record in notification_resolvers.live(info.context):
+            yield Notification.of(record)

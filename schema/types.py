@@ -9,16 +9,26 @@ from typing import TypeAlias
 import strawberry
 
 from core.errors import UserError
-from core.models import AppRecord, MediaRecord, TweetRecord, UserRecord
+from core.models import (
+    AppRecord,
+    MediaRecord,
+    NotificationGroupRecord,
+    NotificationRecord,
+    TweetRecord,
+    UserRecord,
+)
 from resolvers import apps as app_resolvers
+from resolvers import conversations as conversation_resolvers
 from resolvers import media as media_resolvers
+from resolvers import notifications as notification_resolvers
+from resolvers import relations as relation_resolvers
 from resolvers import social as social_resolvers
 from resolvers import timelines as timeline_resolvers
 from resolvers import tweets as tweet_resolvers
 from resolvers.context import Context
 from resolvers.limits import Budget
 from resolvers.pagination import Page
-from schema.execution.lookahead import selected_below
+from schema.execution.lookahead import int_arguments_below, selected_below
 
 Info: TypeAlias = strawberry.Info[Context, None]
 
@@ -99,6 +109,24 @@ class User(Node):
     @strawberry.field
     async def follows_viewer(self, info: Info) -> bool:
         return await social_resolvers.follows_viewer(info.context, self.user_id)
+
+    @strawberry.field(
+        description="False for anonymous viewers. Blocks and mutes are private to the one "
+        "who made them."
+    )
+    async def viewer_blocks(self, info: Info) -> bool:
+        return await relation_resolvers.viewer_blocks(info.context, self.user_id)
+
+    @strawberry.field(description="False for anonymous viewers; a mute that expired is over.")
+    async def viewer_mutes(self, info: Info) -> bool:
+        return await relation_resolvers.viewer_mutes(info.context, self.user_id)
+
+    @strawberry.field(
+        description="Whether this user blocks the viewer (so a client can say why it cannot "
+        "follow or reply)."
+    )
+    async def blocks_viewer(self, info: Info) -> bool:
+        return await relation_resolvers.blocks_viewer(info.context, self.user_id)
 
     @strawberry.field(description="Who follows this user, most recent first.")
     async def followers(
@@ -213,8 +241,11 @@ class Tweet(Node):
     created_at: datetime
     like_count: int
     retweet_count: int
+    reply_count: int
+    quote_count: int
     hashtags: list[str] = strawberry.field(
-        description="Lower-cased, without '#', in order of appearance."
+        description="Lower-cased (Unicode case folding), without '#', in order of appearance, "
+        "by twitter-text's rules."
     )
     conversation_id: strawberry.ID = strawberry.field(description="Id of the thread's root tweet.")
     record: strawberry.Private[TweetRecord]
@@ -227,6 +258,8 @@ class Tweet(Node):
             created_at=_datetime(record.created_at_ms),
             like_count=record.like_count,
             retweet_count=record.retweet_count,
+            reply_count=record.reply_count,
+            quote_count=record.quote_count,
             hashtags=list(record.hashtags),
             conversation_id=strawberry.ID(str(record.thread_root_id)),
             record=record,
@@ -242,9 +275,13 @@ class Tweet(Node):
     async def url(self, info: Info) -> str:
         return await tweet_resolvers.url(info.context, self.record)
 
-    @strawberry.field(description="Users mentioned with @handle that exist.")
+    @strawberry.field(
+        description="Users mentioned with @handle that exist (existed when it was posted), "
+        "in order, once each."
+    )
     async def mentions(self, info: Info) -> list[User]:
-        return [User.of(u) for u in await tweet_resolvers.mentions(info.context, self.record)]
+        found = await conversation_resolvers.mentioned_users(info.context, self.record)
+        return [User.of(u) for u in found]
 
     @strawberry.field
     def viewer_has_liked(self, info: Info) -> bool:
@@ -275,6 +312,42 @@ class Tweet(Node):
         original = await tweet_resolvers.related(info.context, self.record.retweet_of_id)
         return Tweet.of(original) if original else None
 
+    @strawberry.field(description="The tweet this one replies to; null once it is deleted.")
+    async def in_reply_to(self, info: Info) -> Tweet | None:
+        parent = await tweet_resolvers.related(info.context, self.record.in_reply_to_id)
+        return Tweet.of(parent) if parent else None
+
+    @strawberry.field(description="The tweet this one quotes; null once it is deleted.")
+    async def quote_of(self, info: Info) -> Tweet | None:
+        quoted = await tweet_resolvers.related(info.context, self.record.quote_of_id)
+        return Tweet.of(quoted) if quoted else None
+
+    @strawberry.field(description="Direct replies to this tweet, newest first.")
+    async def replies(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> TweetConnection:
+        page = await conversation_resolvers.replies(
+            info.context, self.record.id, first, after, node_fields(info)
+        )
+        return TweetConnection.of(page)
+
+    @strawberry.field(
+        description="The tweets this reply answers, root first: the nearest `last` of them "
+        "(capped at 100), so a thread view needs no walking up. Deleted ones are left out."
+    )
+    async def ancestors(self, info: Info, last: int | None = 10) -> list[Tweet]:
+        found = await conversation_resolvers.ancestors(info.context, self.record, last)
+        return [Tweet.of(t) for t in found]
+
+    @strawberry.field(description="Tweets quoting this one, newest first.")
+    async def quotes(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> TweetConnection:
+        page = await conversation_resolvers.quotes(
+            info.context, self.record.id, first, after, node_fields(info)
+        )
+        return TweetConnection.of(page)
+
 
 @strawberry.type
 class TweetEdge:
@@ -295,13 +368,163 @@ class TweetConnection:
         )
 
 
-def node_of(info: Info, record: TweetRecord | UserRecord | MediaRecord | None) -> Node | None:
+@strawberry.enum
+class NotificationKind(Enum):
+    FOLLOW = "FOLLOW"
+    LIKE = "LIKE"
+    RETWEET = "RETWEET"
+    REPLY = "REPLY"
+    MENTION = "MENTION"
+    QUOTE = "QUOTE"
+
+
+async def _user(info: Info, user_id: int) -> User:
+    user = await info.context.loaders.users.load(user_id)
+    if user is None:
+        raise LookupError(f"user {user_id} is missing")
+    return User.of(user)
+
+
+async def _tweet(info: Info, tweet_id: int | None) -> Tweet | None:
+    found = await tweet_resolvers.related(info.context, tweet_id)
+    return Tweet.of(found) if found else None
+
+
+@strawberry.type
+class Notification(Node):
+    id: strawberry.ID
+    kind: NotificationKind
+    created_at: datetime
+    record: strawberry.Private[NotificationRecord]
+
+    @classmethod
+    def of(cls, record: NotificationRecord) -> Notification:
+        return cls(
+            id=strawberry.ID(str(record.id)),
+            kind=NotificationKind(record.kind),
+            created_at=_datetime(record.created_at_ms),
+            record=record,
+        )
+
+    @strawberry.field
+    async def actor(self, info: Info) -> User:
+        return await _user(info, self.record.actor_id)
+
+    @strawberry.field(
+        description="The tweet it is about (the reply, the liked tweet...), null for FOLLOW."
+    )
+    async def tweet(self, info: Info) -> Tweet | None:
+        return await _tweet(info, self.record.tweet_id)
+
+    @strawberry.field
+    async def read(self, info: Info) -> bool:
+        return await notification_resolvers.is_read(info.context, self.record.id)
+
+
+@strawberry.type
+class NotificationEdge:
+    cursor: str
+    node: Notification
+
+
+@strawberry.type
+class NotificationConnection:
+    edges: list[NotificationEdge]
+    page_info: PageInfo
+
+    @classmethod
+    def of(cls, page: Page[NotificationRecord]) -> NotificationConnection:
+        return cls(
+            edges=[NotificationEdge(cursor=c, node=Notification.of(n)) for c, n in page.items],
+            page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor),
+        )
+
+    @strawberry.field(description="Notifications newer than the read marker.")
+    async def unread_count(self, info: Info) -> int:
+        return await notification_resolvers.unread_count(info.context)
+
+
+@strawberry.type(
+    description="Notifications folded as people read them: 'alice and 12 others liked your "
+    "tweet'. LIKE, RETWEET and FOLLOW of the same target fold together while the group spans "
+    "at most 12 hours; every other kind stands alone (count 1)."
+)
+class NotificationGroup:
+    id: strawberry.ID = strawberry.field(description="Stable while the group grows.")
+    kind: NotificationKind
+    count: int = strawberry.field(description="How many notifications the group holds.")
+    latest_at: datetime
+    record: strawberry.Private[NotificationGroupRecord]
+
+    @classmethod
+    def of(cls, record: NotificationGroupRecord) -> NotificationGroup:
+        return cls(
+            id=strawberry.ID(notification_resolvers.group_id(record)),
+            kind=NotificationKind(record.kind),
+            count=record.count,
+            latest_at=_datetime(record.latest_at_ms),
+            record=record,
+        )
+
+    @strawberry.field(description="The tweet the group is about, null for FOLLOW.")
+    async def tweet(self, info: Info) -> Tweet | None:
+        return await _tweet(info, self.record.tweet_id)
+
+    @strawberry.field(description="Most recent first.")
+    async def actors(self, info: Info, first: int | None = 3) -> list[User]:
+        count = notification_resolvers.group_actor_count(first)
+        ids = list(self.record.actor_ids[:count])
+        found = await info.context.loaders.users.load_many(ids)
+        return [User.of(u) for u in found if u is not None]
+
+    @strawberry.field
+    async def read(self, info: Info) -> bool:
+        return await notification_resolvers.is_read(info.context, self.record.latest_id)
+
+
+@strawberry.type
+class NotificationGroupEdge:
+    cursor: str
+    node: NotificationGroup
+
+
+@strawberry.type
+class NotificationGroupConnection:
+    edges: list[NotificationGroupEdge]
+    page_info: PageInfo
+
+    @classmethod
+    def of(cls, page: Page[NotificationGroupRecord]) -> NotificationGroupConnection:
+        return cls(
+            edges=[
+                NotificationGroupEdge(cursor=c, node=NotificationGroup.of(g)) for c, g in page.items
+            ],
+            page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor),
+        )
+
+    @strawberry.field(description="Groups whose newest notification is unread.")
+    async def unread_count(self, info: Info) -> int:
+        return await notification_resolvers.unread_group_count(info.context)
+
+
+def group_actors_wanted(info: Info) -> int:
+    """How many actors the page's groups must carry: the largest ``actors(first:)`` asked."""
+    asked = int_arguments_below(info, ("edges", "node", "actors"), "first")
+    return max([notification_resolvers.group_actor_count(n) for n in asked] or [0])
+
+
+def node_of(
+    info: Info,
+    record: TweetRecord | UserRecord | MediaRecord | NotificationRecord | None,
+) -> Node | None:
     if isinstance(record, TweetRecord):
         return Tweet.of(record)
     if isinstance(record, UserRecord):
         return User.of(record)
     if isinstance(record, MediaRecord):
         return media_of(info, record)
+    if isinstance(record, NotificationRecord):
+        return Notification.of(record)
     return None
 
 

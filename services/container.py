@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from core.security import Tokens
 from docstore.apps import AppStore
+from docstore.notifications import NotificationStore
 from docstore.port import TweetStore
 from graph.port import SocialGraph
 from persisted.memory import MemoryQueryStore
@@ -16,7 +17,9 @@ from services.apps import AppService
 from services.limits import RateLimits
 from services.links import LinkService
 from services.media import MediaService
+from services.notifications import NotificationService
 from services.persisted import PersistedQueries
+from services.relations import RelationService
 from services.social import SocialService
 from services.tweets import TweetService
 from throttle.memory import MemoryLimiter
@@ -41,6 +44,7 @@ class Stores:
     apps: AppStore | None = None
     queries: QueryStore = field(default_factory=MemoryQueryStore)
     descriptions: dict[str, str] = field(default_factory=dict)  # for logs and /readyz
+    notifications: NotificationStore | None = None
 
     def pings(self) -> dict[str, Callable[[], Awaitable[None]]]:
         """Per backend, a call that raises when it cannot answer."""
@@ -51,6 +55,8 @@ class Stores:
         }
 
     async def close(self) -> None:
+        if self.notifications is not None:
+            await self.notifications.close()
         await self.queries.close()
         if self.apps is not None:
             await self.apps.close()
@@ -80,6 +86,8 @@ class Services:
     limits: RateLimits | None = None
     apps: AppService | None = None
     persisted: PersistedQueries | None = None
+    relations: RelationService | None = None
+    notifications: NotificationService | None = None
     # Accounts a token was recently checked against: accounts are never deleted
     # through the API, so a signed token's account is looked up once a minute,
     # not on every request (a data folder reset is noticed within the minute).

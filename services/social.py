@@ -8,25 +8,40 @@ from core.errors import UserError
 from core.ids import SnowflakeGenerator, id_timestamp_ms
 from core.models import FollowEdge, UserRecord
 from graph.port import SocialGraph
+from services.notifications import NotificationService
+from services.relations import RelationService
 from timeline.fanout import FanOut
 
 
 class SocialService:
-    def __init__(self, graph: SocialGraph, ids: SnowflakeGenerator, fanout: FanOut) -> None:
+    def __init__(
+        self,
+        graph: SocialGraph,
+        ids: SnowflakeGenerator,
+        fanout: FanOut,
+        relations: RelationService | None = None,
+        notifications: NotificationService | None = None,
+    ) -> None:
         self.graph = graph
         self.ids = ids
         self.fanout = fanout
+        self.relations = relations
+        self.notifications = notifications
 
     async def follow(self, viewer_id: int, user_id: int) -> UserRecord:
         if viewer_id == user_id:
             raise UserError("SELF_FOLLOW", "You cannot follow yourself.", "userId")
         target = await self._existing(user_id)
+        if self.relations is not None:
+            await self.relations.refuse_if_blocked(viewer_id, user_id, "userId", "follow it")
         since = id_timestamp_ms(self.ids.next_id())
         created = await self.graph.follow(viewer_id, user_id, since)
         if created is None:
             raise UserError("NOT_FOUND", "No such user.", "userId")
         if created:
             await self.fanout.followed(viewer_id, user_id)
+            if self.notifications is not None:
+                await self.notifications.notify(user_id, "FOLLOW", viewer_id)
         return target
 
     async def unfollow(self, viewer_id: int, user_id: int) -> UserRecord:
@@ -35,6 +50,8 @@ class SocialService:
         target = await self._existing(user_id)
         if await self.graph.unfollow(viewer_id, user_id):
             await self.fanout.unfollowed(viewer_id, user_id)
+            if self.notifications is not None:
+                await self.notifications.withdraw(user_id, "FOLLOW", viewer_id)
         return target
 
     async def _existing(self, user_id: int) -> UserRecord:

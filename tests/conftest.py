@@ -10,11 +10,14 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 from argon2 import PasswordHasher
+from redis.asyncio import Redis
 
 from app import SERVICES_KEY, create_app
 from bootstrap.services import Overrides
 from bootstrap.settings import Settings
 from core.security import Passwords
+from graph.neo4j import connect as neo4j_connect
+from tests.backends import fresh_mongo_db
 
 pytest_plugins = ["tests.backends"]
 
@@ -146,3 +149,29 @@ async def gql(make_client: AppFactory) -> GraphQLClient:
 def answer(body: dict[str, Any]) -> dict[str, Any]:
     """A GraphQL answer without its ``extensions`` (the cost report every answer carries)."""
     return {key: value for key, value in body.items() if key != "extensions"}
+
+
+@pytest.fixture(params=["embedded", "production"])
+async def chirp(request: pytest.FixtureRequest, make_client: AppFactory) -> GraphQLClient:
+    """A client of a fresh app, once on the embedded default and once on the production
+    stores (Neo4j, MongoDB and Redis: the servers the test session runs)."""
+    if request.param == "embedded":
+        return await make_client()
+    neo4j = request.getfixturevalue("neo4j_target")
+    mongo = request.getfixturevalue("mongo_target")
+    redis_url: str = request.getfixturevalue("redis_url")
+    driver = neo4j_connect(neo4j.uri, neo4j.user, neo4j.password)
+    await driver.execute_query("MATCH (n) DETACH DELETE n", database_=neo4j.database)
+    await driver.close()
+    redis = Redis.from_url(redis_url)
+    await redis.flushdb()
+    await redis.aclose()
+    return await make_client(
+        neo4j_uri=neo4j.uri,
+        neo4j_user=neo4j.user,
+        neo4j_password=neo4j.password,
+        neo4j_database=neo4j.database,
+        mongodb_uri=mongo.uri,
+        mongodb_db=fresh_mongo_db(),
+        redis_url=redis_url,
+    )

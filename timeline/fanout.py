@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 
 from core import metrics
 from core.ids import id_timestamp_ms, min_id_for_ms
@@ -43,6 +44,7 @@ class FanOut:
         feeds: Feeds,
         config: TimelineConfig,
         unavailable: tuple[type[BaseException], ...] = UNAVAILABLE,
+        after_post: Callable[[TweetRecord], Awaitable[None]] | None = None,
     ) -> None:
         self.graph = graph
         self.tweets = tweets
@@ -54,6 +56,9 @@ class FanOut:
         # errors of the cache, queue and bus that mean "down right now": degrade, don't fail
         self.unavailable = unavailable
         self._fanned_out: dict[int, asyncio.Event] = {}  # posts waiting for their fan-out
+        # what else a post's job does, at least once, before the post counts as fanned
+        # out (its notifications): set by the composition root
+        self.after_post = after_post
 
     async def posted(self, tweet: TweetRecord) -> None:
         """After a tweet (or retweet) is stored: queue its fan-out, tell live subscribers.
@@ -133,6 +138,8 @@ class FanOut:
             tweet = (await self.tweets.get_tweets([job.tweet_id])).get(job.tweet_id)
             if tweet is not None:  # else deleted before its fan-out: nothing to deliver
                 delivered = await self._fan_out(tweet)
+                if self.after_post is not None:
+                    await self.after_post(tweet)
                 await self.tweets.mark_fanned_out([tweet.id])
                 if (waiting := self._fanned_out.get(tweet.id)) is not None:
                     waiting.set()
@@ -173,8 +180,11 @@ class FanOut:
             await self.feeds.fill_recent(author)
             return delivered
         batches = await self._followers_batches(author)
+        audience = await self._audience(tweet)
         for batch in batches:
-            delivered += await self.cache.push(batch, tweet.id, config.cap)
+            readers = await audience(batch)
+            if readers:
+                delivered += await self.cache.push(readers, tweet.id, config.cap)
         # An author back under the threshold: its tweets posted as a celebrity went to no
         # timeline, and the recent list holds only the newest of them. Before readers stop
         # merging that list, the followers get what a follow's backfill gives (the author's
@@ -189,6 +199,36 @@ class FanOut:
         if recent is not None and recent.ids:
             await self.cache.recent_remove(author, recent.ids)
         return delivered
+
+    async def _audience(self, tweet: TweetRecord) -> Callable[[list[int]], Awaitable[list[int]]]:
+        """Which followers of a batch the tweet is pushed to: one graph question per batch.
+
+        Left out: followers who block, are blocked by or mute its author (or, for a
+        retweet, the original's author); for a reply to someone else, followers who
+        do not follow the author it answers (the reply rule, ``reply_reaches``). Reads
+        apply the same rules again, so what a later block or mute hides never shows.
+        """
+        authors = [tweet.author_id]
+        must_follow: int | None = None
+        if tweet.retweet_of_id is not None:
+            original = (await self.tweets.get_tweets([tweet.retweet_of_id])).get(
+                tweet.retweet_of_id
+            )
+            if original is not None:
+                authors.append(original.author_id)
+        elif (
+            tweet.in_reply_to_id is not None
+            and tweet.in_reply_to_user_id is not None
+            and tweet.in_reply_to_user_id != tweet.author_id
+        ):
+            must_follow = tweet.in_reply_to_user_id
+
+        async def readers(batch: list[int]) -> list[int]:
+            now_ms = int(time.time() * 1000)
+            kept = await self.graph.audience(batch, now_ms, authors, must_follow)
+            return [reader for reader in batch if reader in kept]
+
+        return readers
 
     async def _backfill_followers(self, batches: list[list[int]], author_id: int) -> None:
         newest = await self.tweets.tweets_by_authors([author_id], self.config.cap)

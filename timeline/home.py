@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -80,10 +81,20 @@ class _Followees:
 
     def __init__(self, graph: SocialGraph, viewer_id: int, known: Iterable[int] = ()) -> None:
         self._graph = graph
+        self.viewer_id = viewer_id
         self._viewer_id = viewer_id
         self._followed: set[int] = {viewer_id, *known}
         self._not_followed: set[int] = set()
         self._all: set[int] | None = None
+        self._hidden: set[int] | None = None
+
+    async def hidden(self) -> set[int]:
+        """Whom the viewer must not see (blocks either way, active mutes): asked once per
+        read, so a block or a mute holds on the next page, whatever the cache holds."""
+        if self._hidden is None:
+            now_ms = int(time.time() * 1000)
+            self._hidden = await self._graph.hidden_ids(self._viewer_id, now_ms)
+        return self._hidden
 
     async def all(self) -> set[int]:
         """The viewer and every followee."""
@@ -123,14 +134,27 @@ class HomeTimeline:
         # errors of the cache that mean "down right now": serve by pull, don't fail
         self.unavailable = unavailable
 
-    async def read(self, viewer_id: int, limit: int, before_id: int | None) -> list[TweetRecord]:
-        """Up to ``limit`` tweets of the viewer's home timeline below ``before_id``, newest first."""
+    async def read(
+        self,
+        viewer_id: int,
+        limit: int,
+        before_id: int | None,
+        shown: Iterable[int] = (),
+    ) -> list[TweetRecord]:
+        """Up to ``limit`` tweets of the viewer's home timeline below ``before_id``, newest first.
+
+        Each original is shown once, at its newest appearance: an older retweet of it,
+        or the original itself, is folded into the showing above. ``shown``: the
+        originals earlier pages showed (a cursor carries them), so that a page never
+        depends on the page size.
+        """
         if limit <= 0:
             return []
+        seen = set(shown)
         if self.config.strategy == "pull":
             metrics.TIMELINE_READS.labels("store").inc()
-            following = await _Followees(self.graph, viewer_id).all()
-            return await self._pull(following, limit, before_id, set())
+            followees = _Followees(self.graph, viewer_id)
+            return await self._pull(followees, limit, before_id, seen)
         celebrities = (
             sorted(set(await self.graph.followed_celebrities(viewer_id)) - {viewer_id})
             if self.config.strategy == "hybrid"
@@ -138,11 +162,13 @@ class HomeTimeline:
         )
         followees = _Followees(self.graph, viewer_id, celebrities)
         try:
-            return await self._cached(viewer_id, followees, celebrities, limit, before_id)
+            return await self._cached(
+                viewer_id, followees, celebrities, limit, before_id, set(seen)
+            )
         except self.unavailable as exc:
             log.warning("timeline cache unavailable (%s): serving %s by pull", exc, viewer_id)
             metrics.TIMELINE_READS.labels("store").inc()
-            return await self._pull(await followees.all(), limit, before_id, set())
+            return await self._pull(followees, limit, before_id, seen)
 
     async def _cached(
         self,
@@ -151,10 +177,10 @@ class HomeTimeline:
         celebrities: list[int],
         limit: int,
         before_id: int | None,
+        seen: set[int],
     ) -> list[TweetRecord]:
         window = max(2 * limit, limit + 20)  # room for what filtering drops (ids only)
         page: list[TweetRecord] = []
-        seen: set[int] = set()
         cursor = before_id
         sources = {"cache"}
         for _ in range(self.config.max_windows):
@@ -191,7 +217,7 @@ class HomeTimeline:
                 break  # below every list's oldest id: only the stores know
         # The rest of the page (past the cache, or past max_windows of filtered-out ids)
         # comes from the stores, so a short page always means the end of the timeline.
-        page += await self._pull(await followees.all(), limit - len(page), cursor, seen)
+        page += await self._pull(followees, limit - len(page), cursor, seen)
         return self._served(page[:limit], sources | {"store"})
 
     @staticmethod
@@ -225,15 +251,18 @@ class HomeTimeline:
         return lists
 
     async def _pull(
-        self, following: set[int], limit: int, before_id: int | None, seen: set[int]
+        self, followees: _Followees, limit: int, before_id: int | None, seen: set[int]
     ) -> list[TweetRecord]:
         """The pull path: the followees' tweets straight from the tweet store."""
         page: list[TweetRecord] = []
         cursor = before_id
         batch = max(2 * limit, limit + 20)
+        following = await followees.all()
+        hidden = await followees.hidden()
+        authors = list(following - hidden)
         for _ in range(self.config.max_windows):
-            rows = await self.tweets.tweets_by_authors(list(following), batch, cursor)
-            page += await self._filter_records(rows, following, seen)
+            rows = await self.tweets.tweets_by_authors(authors, batch, cursor)
+            page += await self._filter_records(followees.viewer_id, rows, following, seen, hidden)
             if len(page) >= limit or len(rows) < batch:
                 break
             cursor = rows[-1].id
@@ -256,17 +285,25 @@ class HomeTimeline:
             start += len(chunk)
             found = await self.tweets.get_tweets(chunk)
             rows = [found[i] for i in chunk if i in found]
-            followed = await followees.among({row.author_id for row in rows})
-            kept += await self._filter_records(rows, followed, seen)
+            followed = await followees.among({r.author_id for r in rows} | answered_authors(rows))
+            hidden = await followees.hidden()
+            kept += await self._filter_records(followees.viewer_id, rows, followed, seen, hidden)
         return kept
 
     async def _filter_records(
-        self, rows: Sequence[TweetRecord], followed: set[int], seen: set[int]
+        self,
+        viewer_id: int,
+        rows: Sequence[TweetRecord],
+        followed: set[int],
+        seen: set[int],
+        hidden: set[int],
     ) -> list[TweetRecord]:
         """Drop what a reader must not see.
 
-        ``followed`` holds the viewer and at least those of the rows' authors that the
-        viewer follows; ``seen`` holds the originals already shown.
+        ``followed`` holds the viewer and at least those of the rows' authors (and of
+        the authors their replies answer) that the viewer follows; ``seen`` holds the
+        originals already shown (on this page or, carried by the cursor, on earlier
+        ones); ``hidden`` the accounts blocked either way or muted.
         """
         originals = {r.retweet_of_id for r in rows if r.retweet_of_id is not None}
         alive = await self.tweets.get_tweets(list(originals)) if originals else {}
@@ -274,11 +311,48 @@ class HomeTimeline:
         for row in rows:
             if row.author_id not in followed:
                 continue  # unfollowed since it was cached
+            if row.author_id in hidden:
+                continue  # blocked or muted
+            if row.retweet_of_id is not None:
+                shown = alive.get(row.retweet_of_id)
+                if shown is None:
+                    continue  # a retweet of a deleted tweet
+                if shown.author_id in hidden:
+                    continue  # a retweet of a blocked or muted account's tweet
+            elif not reply_reaches(row, viewer_id, followed):
+                continue
             original = row.retweet_of_id if row.retweet_of_id is not None else row.id
-            if row.retweet_of_id is not None and original not in alive:
-                continue  # a retweet of a deleted tweet
             if original in seen:
-                continue  # the same original, already on this page
+                continue  # the same original, shown already: folded into that showing
             seen.add(original)
             kept.append(row)
         return kept
+
+
+def reply_reaches(tweet: TweetRecord, reader_id: int, followed: set[int]) -> bool:
+    """Whether a tweet by someone the reader follows may be in the reader's home
+    timeline, as Twitter decides for replies.
+
+    Not a reply: yes. A reply reaches a reader who follows both its author and the
+    author it answers (``followed`` holds whom the reader follows, among them the
+    answered author if followed), the reader it answers, and everyone when the
+    author answers themself (a thread). The reader's own replies are always there.
+    """
+    answered = tweet.in_reply_to_user_id
+    if tweet.in_reply_to_id is None or answered is None:
+        return True
+    return (
+        tweet.author_id == reader_id
+        or answered == tweet.author_id
+        or answered == reader_id
+        or answered in followed
+    )
+
+
+def answered_authors(rows: Iterable[TweetRecord]) -> set[int]:
+    """The authors these rows' replies answer (whose follow the reply rule asks about)."""
+    return {
+        r.in_reply_to_user_id
+        for r in rows
+        if r.in_reply_to_user_id is not None and r.retweet_of_id is None
+    }

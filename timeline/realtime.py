@@ -22,18 +22,27 @@ log = logging.getLogger("chirp.realtime")
 BUFFER = 100
 
 
+def is_tweet(event: Event) -> bool:
+    """A new tweet's event (the other kinds carry a ``type``: notifications)."""
+    return event.get("type", "tweet") == "tweet"
+
+
 class _Subscriber:
     def __init__(self, wants: Callable[[Event], bool], buffer: int) -> None:
         self.wants = wants
-        self.queue: asyncio.Queue[int] = asyncio.Queue(buffer)
+        self.queue: asyncio.Queue[Event] = asyncio.Queue(buffer)
 
     def offer(self, event: Event) -> None:
-        if not self.wants(event):
+        try:
+            wanted = self.wants(event)
+        except (KeyError, TypeError, ValueError):
+            wanted = False  # an event of another shape than this feed reads
+        if not wanted:
             return
         if self.queue.full():
             self.queue.get_nowait()  # drop the oldest: the newest matter most on a live feed
             metrics.REALTIME_DROPPED.inc()
-        self.queue.put_nowait(int(event["tweet_id"]))
+        self.queue.put_nowait(event)
 
 
 class Hub:
@@ -67,25 +76,30 @@ class Hub:
         wants: Callable[[Event], bool],
         refresh: Callable[[], Awaitable[None]] | None = None,
         refresh_seconds: float = 5.0,
-    ) -> AsyncIterator[int]:
+    ) -> AsyncIterator[Event]:
         subscriber = _Subscriber(wants, self.buffer)
         self._subscribers.add(subscriber)
         refreshed = time.monotonic()
         try:
             while True:
                 try:
-                    tweet_id: int | None = await asyncio.wait_for(
+                    event: Event | None = await asyncio.wait_for(
                         subscriber.queue.get(), refresh_seconds
                     )
                 except TimeoutError:
-                    tweet_id = None
-                if tweet_id is not None:
-                    yield tweet_id
+                    event = None
+                if event is not None:
+                    yield event
                 if refresh is not None and time.monotonic() - refreshed >= refresh_seconds:
                     await refresh()
                     refreshed = time.monotonic()
         finally:
             self._subscribers.discard(subscriber)
+
+    async def events(self, wants: Callable[[Event], bool]) -> AsyncIterator[Event]:
+        """Every event ``wants`` accepts, as it is published on any instance."""
+        async for event in self._feed(wants):
+            yield event
 
     async def home(
         self, viewer_id: int, followees: Callable[[], Awaitable[set[int]]]
@@ -100,11 +114,14 @@ class Hub:
             sources.intersection_update(current)
             sources.update(current)
 
-        async for tweet_id in self._feed(lambda e: int(e["author_id"]) in sources, refresh):
-            yield tweet_id
+        def wants(event: Event) -> bool:
+            return is_tweet(event) and int(event["author_id"]) in sources
+
+        async for event in self._feed(wants, refresh):
+            yield int(event["tweet_id"])
 
     async def hashtag(self, name: str) -> AsyncIterator[int]:
         """Ids of new tweets carrying the hashtag."""
         tag = name.lower().lstrip("#")
-        async for tweet_id in self._feed(lambda e: tag in e.get("hashtags", ())):
-            yield tweet_id
+        async for event in self._feed(lambda e: is_tweet(e) and tag in e.get("hashtags", ())):
+            yield int(event["tweet_id"])

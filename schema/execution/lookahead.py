@@ -18,7 +18,9 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     InlineFragmentNode,
+    IntValueNode,
     SelectionSetNode,
+    VariableNode,
 )
 
 CACHE_SIZE = 1024
@@ -81,3 +83,30 @@ def _fields(
             fragment = fragments.get(selection.name.value)
             if fragment is not None:  # validation forbids unknown and cyclic spreads
                 yield from _fields(fragment.selection_set, fragments)
+
+
+def int_arguments_below(info: Any, path: Sequence[str], argument: str) -> list[int | None]:
+    """The values of an Int ``argument`` of each field at ``path`` below the current field
+    (None where it is left out or null), e.g. the ``first`` of a connection's nodes'
+    ``actors``: what a resolver above must fetch enough of. Literals and variables."""
+    raw = info._raw_info
+    current: list[FieldNode] = list(raw.field_nodes)
+    for name in path:
+        current = [
+            field
+            for node in current
+            for field in _fields(node.selection_set, raw.fragments)
+            if field.name.value == name
+        ]
+    values: list[int | None] = []
+    for node in current:
+        value: Any = None
+        for arg in node.arguments or ():
+            if arg.name.value != argument:
+                continue
+            if isinstance(arg.value, VariableNode):
+                value = (raw.variable_values or {}).get(arg.value.name.value)
+            elif isinstance(arg.value, IntValueNode):
+                value = int(arg.value.value)
+        values.append(value if isinstance(value, int) else None)
+    return values

@@ -9,7 +9,8 @@ happens when a test calls ``settle()``, so every test decides when jobs run.
 The expected pages come from a naive recomputation: every tweet by the viewer
 and the users the viewer follows, minus deleted tweets and retweets of deleted
 originals, newest first, cut into pages of ``size`` where a page shows each
-original once (its newest occurrence).
+original once, at its newest occurrence, across pages as well as within one
+(the home timeline's cursors carry the originals shown above them).
 """
 
 from __future__ import annotations
@@ -111,8 +112,14 @@ class World:
         else:
             raise TypeError(f"cannot flush {self.cache!r}")
 
-    async def page(self, viewer: int, size: int = 20, before: int | None = None) -> list[int]:
-        return [t.id for t in await self.services.home.read(viewer, size, before)]
+    async def page(
+        self,
+        viewer: int,
+        size: int = 20,
+        before: int | None = None,
+        shown: frozenset[int] = frozenset(),
+    ) -> list[int]:
+        return [t.id for t in await self.services.home.read(viewer, size, before, shown)]
 
     async def pages(self, viewer: int, size: int) -> list[list[int]]:
         """Every page of the viewer's home timeline, walked with before_id cursors.
@@ -122,8 +129,10 @@ class World:
         """
         pages: list[list[int]] = []
         before: int | None = None
+        shown: frozenset[int] = frozenset()
         while True:
-            page = await self.page(viewer, size, before)
+            rows = await self.services.home.read(viewer, size, before, shown)
+            page = [t.id for t in rows]
             assert len(page) <= size, page
             assert page == sorted(set(page), reverse=True), page  # newest first, no repeat
             if before is not None:
@@ -133,6 +142,9 @@ class World:
                 return pages
             assert len(pages) < 1000, "pages never end"
             before = page[-1]
+            # what the API's cursor carries: retweeted originals that may appear below
+            carried = shown | {t.retweet_of_id for t in rows if t.retweet_of_id is not None}
+            shown = frozenset(o for o in carried if o < before)
 
     async def cached(self, user_id: int) -> list[int] | None:
         """The ids of the user's cached home timeline (None when absent); touches it."""
@@ -166,15 +178,16 @@ class World:
 def naive_pages(visible: Sequence[tuple[int, int]], size: int) -> list[list[int]]:
     """Pages of ``size`` from (id, original id) pairs, newest first, all visible.
 
-    A page shows each original once, its first (newest) occurrence; the next
-    page starts right after the last tweet shown. The last page is the first
-    one shorter than ``size`` (possibly empty).
+    Each original is shown once, at its first (newest) occurrence, whichever
+    page that falls on; the next page starts right after the last tweet shown.
+    The last page is the first one shorter than ``size`` (possibly empty). So
+    the pages joined are the same for every page size.
     """
     pages: list[list[int]] = []
     position = 0
+    shown: set[int] = set()
     while True:
         page: list[int] = []
-        shown: set[int] = set()
         while position < len(visible) and len(page) < size:
             tweet_id, original = visible[position]
             position += 1
