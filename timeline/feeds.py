@@ -11,6 +11,7 @@ list to add to.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 
 from docstore.port import TweetStore
@@ -48,8 +49,15 @@ class Feeds:
         cap = self.config.cap
         newest = await self.tweets.tweets_by_authors(list(authors), cap)
         await self.cache.store(viewer_id, [t.id for t in newest], cap)
-        caught_up = await self.tweets.tweets_by_authors(list(authors), min(cap, 100))
-        await self.cache.extend(viewer_id, [t.id for t in caught_up], cap)
+        try:
+            caught_up = await self.tweets.tweets_by_authors(list(authors), min(cap, 100))
+            await self.cache.extend(viewer_id, [t.id for t in caught_up], cap)
+        except BaseException:
+            # Present but maybe short of a tweet pushed while the first read ran (its
+            # push found no timeline): absent again, so the next read rebuilds it.
+            with contextlib.suppress(Exception):
+                await self.cache.drop(viewer_id)
+            raise
 
     async def fill_recent(self, author_id: int) -> None:
         """Make a celebrity's recent list present, from the tweet store.
