@@ -626,7 +626,8 @@ async def counts(store: TweetStore, tweet_id: int) -> tuple[int, int]:
 
 
 async def test_conversation_fields_come_back_from_every_read(tweet_store: TweetStore) -> None:
-    # the nearest MAX_ANCESTORS tweets of a deep thread, root first: kept as given
+    # A reply deep in a thread: its nearest MAX_ANCESTORS ancestors, oldest first (the
+    # root, its conversation_id, is further up). The store keeps them as given.
     thread_root = IDS.next_id()
     older = [IDS.next_id() for _ in range(MAX_ANCESTORS - 1)]
     [parent] = await insert(tweet_store, tweet(author=ALICE))
@@ -640,8 +641,8 @@ async def test_conversation_fields_come_back_from_every_read(tweet_store: TweetS
         quote_of_id=parent.id,
         mention_ids=(CAROL, ALICE),
     )
-    assert await tweet_store.insert_tweet(reply, key(user=BOB)) == (reply, True)
     assert len(reply.ancestor_ids) == MAX_ANCESTORS
+    assert await tweet_store.insert_tweet(reply, key(user=BOB)) == (reply, True)
 
     assert await tweet_store.get_tweets([reply.id]) == {reply.id: reply}
     assert await tweet_store.tweets_by_authors([BOB], 10) == [reply]
@@ -732,6 +733,7 @@ async def test_a_reply_to_a_missing_tweet_raises_and_stores_nothing(
     assert await tweet_store.pending_fanout(MAX_ID, 10) == []
     assert await tweet_store.replies(ghost.id, 10) == []
     assert await tweet_store.mentioning(CAROL, 10) == []
+    assert await tweet_store.get_tweets([other.id]) == {other.id: other}  # untouched
 
 
 async def test_a_quote_of_a_missing_tweet_raises_and_counts_nothing(
