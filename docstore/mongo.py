@@ -3,9 +3,12 @@
 Collections (database from MONGODB_DB, default ``chirp``)::
 
     tweets            {_id: int64 snowflake, author_id: int64, text, created_at: date,
-                       like_count, retweet_count, reply_count, in_reply_to_id,
-                       conversation_id, quote_of_id, retweet_of_id, hashtags: [str],
+                       like_count, retweet_count, reply_count, quote_count,
+                       in_reply_to_id: int64, in_reply_to_user_id: int64,
+                       conversation_id: int64, ancestor_ids: [int64], quote_of_id: int64,
+                       retweet_of_id: int64, mention_ids: [int64], hashtags: [str],
                        media_ids: [int64], links: [[code, url]]}
+                      (the ids a tweet does not have are null, the lists empty)
     likes             {_id: "<user_id>:<tweet_id>", user_id: int64, tweet_id: int64,
                        like_id: int64, created_at: date}
     idempotency_keys  {_id: "<user_id>:<key>", fingerprint, tweet_id: int64, created_at: date}
@@ -16,10 +19,16 @@ completes, so a repair pass finds tweets whose fan-out never ran.
 
 A like's ``_id`` is its (user, tweet) key, so a like exists once whatever the
 concurrency; the like and the ``$inc`` of the tweet's counter happen in one
-transaction, so counters stay exact. Tweets are written with majority write
-concern. Indexes and sharding are set up by ``python app.py admin init``
-(``init_database`` below), not at start-up: on a sharded cluster that is an
-operator's decision, and it is safe to run again.
+transaction, so counters stay exact. So do a reply's or a quote's insert (or
+delete) and the ``$inc`` of its parent's ``reply_count`` or its original's
+``quote_count``; a reply or quote of a tweet that does not exist aborts its
+transaction (MissingTweetError), so nothing of it is stored. A reply carries its
+thread's ``ancestor_ids`` (root first): a thread view is one ``$in`` read, however
+deep the thread.
+
+Tweets are written with majority write concern. Indexes and sharding are set up
+by ``python app.py admin init`` (``init_database`` below), not at start-up: on a
+sharded cluster that is an operator's decision, and it is safe to run again.
 """
 
 from __future__ import annotations
@@ -36,7 +45,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, OperationFailure
 
 from core.models import IdempotencyKey, LikeEdge, TweetRecord
-from docstore.port import IDEMPOTENCY_TTL_MS, IdempotencyConflictError
+from docstore.port import IDEMPOTENCY_TTL_MS, IdempotencyConflictError, MissingTweetError
 
 log = logging.getLogger("chirp.mongo")
 
@@ -58,6 +67,25 @@ INDEXES: dict[str, list[IndexModel]] = {
             [("_id", ASCENDING)],
             name="fanout_pending",
             partialFilterExpression={"fanout_pending": True},
+        ),
+        # replies, quotes, mentioning: a tweet's replies or quotes, a user's mentions,
+        # newest first. Only tweets that have one are indexed: snowflake ids are
+        # positive, so {$gt: 0} holds every id and leaves out nulls and empty lists
+        # (and a query for one id implies it, so the planner may use the index).
+        IndexModel(
+            [("in_reply_to_id", ASCENDING), ("_id", DESCENDING)],
+            name="replies_newest",
+            partialFilterExpression={"in_reply_to_id": {"$gt": 0}},
+        ),
+        IndexModel(
+            [("quote_of_id", ASCENDING), ("_id", DESCENDING)],
+            name="quotes_newest",
+            partialFilterExpression={"quote_of_id": {"$gt": 0}},
+        ),
+        IndexModel(
+            [("mention_ids", ASCENDING), ("_id", DESCENDING)],
+            name="mentions_newest",
+            partialFilterExpression={"mention_ids": {"$gt": 0}},
         ),
     ],
     "likes": [
@@ -100,10 +128,14 @@ def _doc(tweet: TweetRecord) -> Doc:
         "like_count": tweet.like_count,
         "retweet_count": tweet.retweet_count,
         "reply_count": tweet.reply_count,
+        "quote_count": tweet.quote_count,
         "in_reply_to_id": _opt(tweet.in_reply_to_id),
+        "in_reply_to_user_id": _opt(tweet.in_reply_to_user_id),
         "conversation_id": _opt(tweet.conversation_id),
+        "ancestor_ids": [Int64(a) for a in tweet.ancestor_ids],
         "quote_of_id": _opt(tweet.quote_of_id),
         "retweet_of_id": _opt(tweet.retweet_of_id),
+        "mention_ids": [Int64(m) for m in tweet.mention_ids],
         "hashtags": list(tweet.hashtags),
         "media_ids": [Int64(m) for m in tweet.media_ids],
         "links": [list(link) for link in tweet.links],
@@ -127,7 +159,20 @@ def _tweet(doc: Doc) -> TweetRecord:
         hashtags=tuple(doc.get("hashtags", ())),
         media_ids=tuple(int(m) for m in doc.get("media_ids", ())),
         links=tuple((code, url) for code, url in doc.get("links", ())),
+        # documents written before these fields existed have none of them
+        quote_count=doc.get("quote_count", 0),
+        in_reply_to_user_id=doc.get("in_reply_to_user_id"),
+        mention_ids=tuple(int(m) for m in doc.get("mention_ids", ())),
+        ancestor_ids=tuple(int(a) for a in doc.get("ancestor_ids", ())),
     )
+
+
+# What a reply and a quote count on (their parent, their original), and the field a
+# missing one is reported under (MissingTweetError). Retweets count in ``retweet``.
+_COUNTED_REFERENCES = (
+    ("in_reply_to_id", "reply_count", "inReplyToId"),
+    ("quote_of_id", "quote_count", "quoteOfId"),
+)
 
 
 class _NoSuchTweet(Exception):
@@ -178,11 +223,61 @@ class MongoTweetStore:
         async with self.client.start_session() as session:
             return await session.with_transaction(work, write_concern=MAJORITY)
 
+    async def _count_references(self, tweet: TweetRecord, session: AsyncClientSession) -> None:
+        """Count a reply on its parent and a quote on its original, in ``session``'s transaction.
+
+        Raises MissingTweetError when that tweet does not exist, which aborts the
+        transaction: nothing the transaction wrote is kept.
+        """
+        for attribute, counter, field in _COUNTED_REFERENCES:
+            target = getattr(tweet, attribute)
+            if target is None:
+                continue
+            counted = await self.tweets.update_one(
+                {"_id": Int64(target)}, {"$inc": {counter: 1}}, session=session
+            )
+            if counted.matched_count == 0:
+                raise MissingTweetError(field, target)
+
+    async def _uncount(self, deleted: TweetRecord, session: AsyncClientSession) -> None:
+        """Take a deleted reply, quote or retweet off its target's counter (never below 0)."""
+        for attribute, counter, _ in _COUNTED_REFERENCES:
+            target = getattr(deleted, attribute)
+            if target is not None:  # a target deleted already matches nothing
+                await self.tweets.update_one(
+                    {"_id": Int64(target), counter: {"$gt": 0}},
+                    {"$inc": {counter: -1}},
+                    session=session,
+                )
+        original_id = deleted.retweet_of_id
+        if original_id is None:
+            return
+        # The (author, original) mapping goes with the retweet it names, and only
+        # then the count: a retweet is uncounted once however often it is deleted.
+        mapping = await self.retweets.delete_one(
+            {"_id": like_key(deleted.author_id, original_id), "retweet_id": Int64(deleted.id)},
+            session=session,
+        )
+        if mapping.deleted_count:
+            await self.tweets.update_one(
+                {"_id": Int64(original_id), "retweet_count": {"$gt": 0}},
+                {"$inc": {"retweet_count": -1}},
+                session=session,
+            )
+
     async def insert_tweet(
         self, tweet: TweetRecord, idempotency: IdempotencyKey | None = None
     ) -> tuple[TweetRecord | None, bool]:
         if idempotency is None:
-            await self.tweets.insert_one(_doc(tweet))
+            if tweet.in_reply_to_id is None and tweet.quote_of_id is None:
+                await self.tweets.insert_one(_doc(tweet))
+                return tweet, True
+
+            async def count_and_insert(session: AsyncClientSession) -> None:
+                await self._count_references(tweet, session)
+                await self.tweets.insert_one(_doc(tweet), session=session)
+
+            await self._transaction(count_and_insert)
             return tweet, True
         key = f"{idempotency.user_id}:{idempotency.key}"
 
@@ -198,6 +293,8 @@ class MongoTweetStore:
                 },
                 session=session,
             )
+            # a missing parent or original aborts the transaction: the key stays free
+            await self._count_references(tweet, session)
             await self.tweets.insert_one(_doc(tweet), session=session)
 
         for _ in range(5):
@@ -225,11 +322,17 @@ class MongoTweetStore:
         return {int(doc["_id"]): _tweet(doc) async for doc in cursor}
 
     async def delete_tweet(self, tweet_id: int) -> TweetRecord | None:
-        doc = await self.tweets.find_one_and_delete({"_id": Int64(tweet_id)})
-        if doc is None:
+        async def delete_and_uncount(session: AsyncClientSession) -> TweetRecord | None:
+            doc = await self.tweets.find_one_and_delete({"_id": Int64(tweet_id)}, session=session)
+            if doc is None:
+                return None
+            deleted = _tweet(doc)
+            await self._uncount(deleted, session)
+            return deleted
+
+        deleted = await self._transaction(delete_and_uncount)
+        if deleted is None:
             return None
-        deleted = _tweet(doc)
-        await self._uncount_retweet(deleted)
         # Likes go after the tweet (a viral tweet's likes are too many for one
         # transaction); a like left by a crash here is skipped at read time.
         await self.likes.delete_many({"tweet_id": Int64(tweet_id)})
@@ -249,6 +352,30 @@ class MongoTweetStore:
             query["_id"] = {"$lt": Int64(before_id)}
         if not include_replies:
             query["in_reply_to_id"] = None
+        cursor = self.tweets.find(query).sort("_id", DESCENDING).limit(limit)
+        return [_tweet(doc) async for doc in cursor]
+
+    async def replies(
+        self, tweet_id: int, limit: int, before_id: int | None = None
+    ) -> list[TweetRecord]:
+        return await self._newest({"in_reply_to_id": Int64(tweet_id)}, limit, before_id)
+
+    async def quotes(
+        self, tweet_id: int, limit: int, before_id: int | None = None
+    ) -> list[TweetRecord]:
+        return await self._newest({"quote_of_id": Int64(tweet_id)}, limit, before_id)
+
+    async def mentioning(
+        self, user_id: int, limit: int, before_id: int | None = None
+    ) -> list[TweetRecord]:
+        return await self._newest({"mention_ids": Int64(user_id)}, limit, before_id)
+
+    async def _newest(self, query: Doc, limit: int, before_id: int | None) -> list[TweetRecord]:
+        """The tweets matching ``query`` with id < before_id, newest first (an INDEXES index)."""
+        if limit <= 0:
+            return []  # MongoDB reads limit(0) as "no limit"
+        if before_id is not None:
+            query = {**query, "_id": {"$lt": Int64(before_id)}}
         cursor = self.tweets.find(query).sort("_id", DESCENDING).limit(limit)
         return [_tweet(doc) async for doc in cursor]
 
@@ -329,26 +456,6 @@ class MongoTweetStore:
             query["like_id"] = {"$lt": Int64(before_like_id)}
         cursor = self.likes.find(query, {"like_id": 1, "tweet_id": 1}).sort("like_id", DESCENDING)
         return [LikeEdge(int(d["like_id"]), int(d["tweet_id"])) async for d in cursor.limit(limit)]
-
-    async def _uncount_retweet(self, retweet: TweetRecord) -> None:
-        """Remove the (author, original) mapping and the original's count, once."""
-        original_id = retweet.retweet_of_id
-        if original_id is None:
-            return
-        mapping_id = like_key(retweet.author_id, original_id)
-
-        async def work(session: AsyncClientSession) -> None:
-            mapping = await self.retweets.delete_one(
-                {"_id": mapping_id, "retweet_id": Int64(retweet.id)}, session=session
-            )
-            if mapping.deleted_count:
-                await self.tweets.update_one(
-                    {"_id": Int64(original_id), "retweet_count": {"$gt": 0}},
-                    {"$inc": {"retweet_count": -1}},
-                    session=session,
-                )
-
-        await self._transaction(work)
 
     async def retweet(self, retweet: TweetRecord) -> tuple[TweetRecord | None, bool]:
         original_id = retweet.retweet_of_id

@@ -1,4 +1,14 @@
-"""The embedded tweet store: a SQLite file."""
+"""The embedded tweet store: a SQLite file.
+
+A tweet is one row of ``tweets``; lists of ids (media, mentions, ancestors) are
+space-separated text, hashtags too, links JSON. Who a tweet mentions is also
+in ``tweet_mentions``, one row per (mentioned user, tweet), written and deleted
+in the same transaction as the tweet, so ``mentioning`` walks a primary key.
+Replies and quotes are found through partial indexes on ``in_reply_to_id`` and
+``quote_of_id``; a reply's or quote's insert and delete count it on its parent
+or original in the same transaction, so ``reply_count`` and ``quote_count`` stay
+exact.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +20,7 @@ from typing import Any
 
 from core.models import IdempotencyKey, LikeEdge, TweetRecord
 from core.sqlite import SqliteAdapter, SqliteDatabase, json_list, placeholders
-from docstore.port import IDEMPOTENCY_TTL_MS, IdempotencyConflictError
+from docstore.port import IDEMPOTENCY_TTL_MS, IdempotencyConflictError, MissingTweetError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tweets (
@@ -28,9 +38,18 @@ CREATE TABLE IF NOT EXISTS tweets (
     hashtags        TEXT NOT NULL DEFAULT '',
     media_ids       TEXT NOT NULL DEFAULT '',
     links           TEXT NOT NULL DEFAULT '',
-    fanout_pending  INTEGER NOT NULL DEFAULT 0
+    fanout_pending  INTEGER NOT NULL DEFAULT 0,
+    quote_count     INTEGER NOT NULL DEFAULT 0,
+    in_reply_to_user_id INTEGER,
+    mention_ids     TEXT NOT NULL DEFAULT '',
+    ancestor_ids    TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS tweets_by_author ON tweets (author_id, id);
+CREATE TABLE IF NOT EXISTS tweet_mentions (
+    user_id  INTEGER NOT NULL,
+    tweet_id INTEGER NOT NULL,
+    PRIMARY KEY (user_id, tweet_id)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS likes (
     user_id  INTEGER NOT NULL,
     tweet_id INTEGER NOT NULL,
@@ -56,9 +75,11 @@ def _migrate(conn: sqlite3.Connection) -> None:
     columns = {row[1] for row in conn.execute("PRAGMA table_info(tweets)")}
     if "fanout_pending" not in columns:
         conn.execute("ALTER TABLE tweets ADD COLUMN fanout_pending INTEGER NOT NULL DEFAULT 0")
-    for column in ("media_ids", "links"):
+    for column in ("media_ids", "links", "mention_ids", "ancestor_ids"):
         if column not in columns:
             conn.execute(f"ALTER TABLE tweets ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
+    if "in_reply_to_user_id" not in columns:
+        conn.execute("ALTER TABLE tweets ADD COLUMN in_reply_to_user_id INTEGER")
     conn.execute(
         "CREATE INDEX IF NOT EXISTS tweets_fanout_pending ON tweets (id) WHERE fanout_pending = 1"
     )
@@ -66,12 +87,41 @@ def _migrate(conn: sqlite3.Connection) -> None:
         "CREATE UNIQUE INDEX IF NOT EXISTS one_retweet_per_author"
         " ON tweets (author_id, retweet_of_id) WHERE retweet_of_id IS NOT NULL"
     )
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS tweets_replies"
+        " ON tweets (in_reply_to_id, id) WHERE in_reply_to_id IS NOT NULL"
+    )
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS tweets_quotes"
+        " ON tweets (quote_of_id, id) WHERE quote_of_id IS NOT NULL"
+    )
+    if "quote_count" not in columns:
+        # Before this column the store kept neither count: take both from the rows.
+        conn.execute("ALTER TABLE tweets ADD COLUMN quote_count INTEGER NOT NULL DEFAULT 0")
+        conn.execute(
+            "UPDATE tweets SET"
+            " reply_count = (SELECT count(*) FROM tweets r WHERE r.in_reply_to_id = tweets.id),"
+            " quote_count = (SELECT count(*) FROM tweets q WHERE q.quote_of_id = tweets.id)"
+            " WHERE id IN (SELECT in_reply_to_id FROM tweets WHERE in_reply_to_id IS NOT NULL"
+            " UNION SELECT quote_of_id FROM tweets WHERE quote_of_id IS NOT NULL)"
+        )
 
 
 _COLUMNS = (
     "id, author_id, text, created_at, like_count, retweet_count, reply_count,"
-    " in_reply_to_id, conversation_id, quote_of_id, retweet_of_id, hashtags, media_ids, links"
+    " in_reply_to_id, conversation_id, quote_of_id, retweet_of_id, hashtags, media_ids, links,"
+    " quote_count, in_reply_to_user_id, mention_ids, ancestor_ids"
 )
+# The same columns of the tweets table aliased ``t`` (for joins).
+_T_COLUMNS = ", ".join(f"t.{column.strip()}" for column in _COLUMNS.split(","))
+
+
+def _ids(text: str) -> tuple[int, ...]:
+    return tuple(int(i) for i in text.split(" ")) if text else ()
+
+
+def _text(ids: Sequence[int]) -> str:
+    return " ".join(map(str, ids))
 
 
 def _tweet(row: tuple[Any, ...]) -> TweetRecord:
@@ -88,14 +138,46 @@ def _tweet(row: tuple[Any, ...]) -> TweetRecord:
         quote_of_id=row[9],
         retweet_of_id=row[10],
         hashtags=tuple(row[11].split(" ")) if row[11] else (),
-        media_ids=tuple(int(m) for m in row[12].split(" ")) if row[12] else (),
+        media_ids=_ids(row[12]),
         links=tuple((code, url) for code, url in json.loads(row[13])) if row[13] else (),
+        quote_count=row[14],
+        in_reply_to_user_id=row[15],
+        mention_ids=_ids(row[16]),
+        ancestor_ids=_ids(row[17]),
     )
 
 
+# What a reply and a quote count on (their parent, their original), and the field a
+# missing one is reported under (MissingTweetError). Retweets count in ``retweet``.
+_COUNTED_REFERENCES = (
+    ("in_reply_to_id", "reply_count", "inReplyToId"),
+    ("quote_of_id", "quote_count", "quoteOfId"),
+)
+# Every counter a tweet counts on another: uncounted when it is deleted.
+_UNCOUNTED_ON_DELETE = (
+    ("in_reply_to_id", "reply_count"),
+    ("quote_of_id", "quote_count"),
+    ("retweet_of_id", "retweet_count"),
+)
+
+
 def _insert(conn: sqlite3.Connection, tweet: TweetRecord) -> None:
+    """Insert the tweet and its mentions, counting a reply or quote on its target.
+
+    Raises MissingTweetError when the target does not exist; the caller's write
+    transaction then rolls back whatever this unit of work had written.
+    """
+    for attribute, counter, field in _COUNTED_REFERENCES:
+        target = getattr(tweet, attribute)
+        if target is None:
+            continue
+        counted = conn.execute(
+            f"UPDATE tweets SET {counter} = {counter} + 1 WHERE id = ?", (target,)
+        ).rowcount
+        if not counted:
+            raise MissingTweetError(field, target)
     conn.execute(
-        f"INSERT INTO tweets ({_COLUMNS}, fanout_pending) VALUES ({placeholders(15)})",
+        f"INSERT INTO tweets ({_COLUMNS}, fanout_pending) VALUES ({placeholders(19)})",
         (
             tweet.id,
             tweet.author_id,
@@ -109,19 +191,35 @@ def _insert(conn: sqlite3.Connection, tweet: TweetRecord) -> None:
             tweet.quote_of_id,
             tweet.retweet_of_id,
             " ".join(tweet.hashtags),
-            " ".join(map(str, tweet.media_ids)),
+            _text(tweet.media_ids),
             json.dumps(tweet.links) if tweet.links else "",
+            tweet.quote_count,
+            tweet.in_reply_to_user_id,
+            _text(tweet.mention_ids),
+            _text(tweet.ancestor_ids),
             1,
         ),
     )
+    conn.executemany(
+        "INSERT OR IGNORE INTO tweet_mentions (user_id, tweet_id) VALUES (?, ?)",
+        [(user_id, tweet.id) for user_id in tweet.mention_ids],
+    )
 
 
-def _uncount_retweet(conn: sqlite3.Connection, retweet: TweetRecord) -> None:
-    if retweet.retweet_of_id is not None:
-        conn.execute(
-            "UPDATE tweets SET retweet_count = max(retweet_count - 1, 0) WHERE id = ?",
-            (retweet.retweet_of_id,),
-        )
+def _delete(conn: sqlite3.Connection, tweet: TweetRecord) -> None:
+    """Delete the tweet with its likes and mentions, and uncount it where it counted."""
+    conn.execute("DELETE FROM likes WHERE tweet_id = ?", (tweet.id,))
+    conn.executemany(
+        "DELETE FROM tweet_mentions WHERE user_id = ? AND tweet_id = ?",
+        [(user_id, tweet.id) for user_id in tweet.mention_ids],
+    )
+    conn.execute("DELETE FROM tweets WHERE id = ?", (tweet.id,))
+    for attribute, counter in _UNCOUNTED_ON_DELETE:
+        target = getattr(tweet, attribute)
+        if target is not None:  # a target deleted already matches no row
+            conn.execute(
+                f"UPDATE tweets SET {counter} = max({counter} - 1, 0) WHERE id = ?", (target,)
+            )
 
 
 def _select_tweet(conn: sqlite3.Connection, tweet_id: int) -> TweetRecord | None:
@@ -182,9 +280,7 @@ class SqliteTweetStore(SqliteAdapter):
             tweet = _select_tweet(conn, tweet_id)
             if tweet is None:
                 return None
-            conn.execute("DELETE FROM likes WHERE tweet_id = ?", (tweet_id,))
-            conn.execute("DELETE FROM tweets WHERE id = ?", (tweet_id,))
-            _uncount_retweet(conn, tweet)
+            _delete(conn, tweet)
             return tweet
 
         return await self.db.write(work)
@@ -206,6 +302,57 @@ class SqliteTweetStore(SqliteAdapter):
         if not include_replies:
             sql += " AND in_reply_to_id IS NULL"
         sql += " ORDER BY id DESC LIMIT ?"
+        params.append(limit)
+
+        def work(conn: sqlite3.Connection) -> list[TweetRecord]:
+            return [_tweet(row) for row in conn.execute(sql, params)]
+
+        return await self.db.read(work)
+
+    async def replies(
+        self, tweet_id: int, limit: int, before_id: int | None = None
+    ) -> list[TweetRecord]:
+        # walks the partial index tweets_replies (in_reply_to_id, id) backwards
+        return await self._newest(
+            f"SELECT {_COLUMNS} FROM tweets WHERE in_reply_to_id = ?",
+            "id",
+            tweet_id,
+            limit,
+            before_id,
+        )
+
+    async def quotes(
+        self, tweet_id: int, limit: int, before_id: int | None = None
+    ) -> list[TweetRecord]:
+        # walks the partial index tweets_quotes (quote_of_id, id) backwards
+        return await self._newest(
+            f"SELECT {_COLUMNS} FROM tweets WHERE quote_of_id = ?", "id", tweet_id, limit, before_id
+        )
+
+    async def mentioning(
+        self, user_id: int, limit: int, before_id: int | None = None
+    ) -> list[TweetRecord]:
+        # walks tweet_mentions' primary key (user_id, tweet_id), each tweet by its id
+        return await self._newest(
+            f"SELECT {_T_COLUMNS} FROM tweet_mentions m JOIN tweets t ON t.id = m.tweet_id"
+            " WHERE m.user_id = ?",
+            "m.tweet_id",
+            user_id,
+            limit,
+            before_id,
+        )
+
+    async def _newest(
+        self, select: str, id_column: str, key: int, limit: int, before_id: int | None
+    ) -> list[TweetRecord]:
+        """The rows of ``select`` (filtered by one ``key``) with id < before_id, newest first."""
+        if limit <= 0:
+            return []
+        sql, params = select, [key]
+        if before_id is not None:
+            sql += f" AND {id_column} < ?"
+            params.append(before_id)
+        sql += f" ORDER BY {id_column} DESC LIMIT ?"
         params.append(limit)
 
         def work(conn: sqlite3.Connection) -> list[TweetRecord]:
@@ -319,9 +466,7 @@ class SqliteTweetStore(SqliteAdapter):
             if row is None:
                 return None
             retweet = _tweet(row)
-            conn.execute("DELETE FROM likes WHERE tweet_id = ?", (retweet.id,))
-            conn.execute("DELETE FROM tweets WHERE id = ?", (retweet.id,))
-            _uncount_retweet(conn, retweet)
+            _delete(conn, retweet)
             return retweet
 
         return await self.db.write(work)
