@@ -4,10 +4,19 @@ Data model (operators and data tools rely on it)::
 
     (:User {id, handle, handle_lower, display_name, bio, created_at, password_hash, celebrity})
         -[:FOLLOWS {since}]->(:User)
+    (:User)-[:BLOCKS {since}]->(:User)
+    (:User)-[:MUTES {since, expires_at, hide_notifications}]->(:User)
 
-``id`` is the snowflake id (int64), ``created_at`` and ``since`` are Unix
-milliseconds (int64); ``celebrity`` (absent means false) is set by the fan-out
-workers for authors whose tweets are merged at read time instead of pushed. Unique
+``id`` is the snowflake id (int64), ``created_at``, ``since`` and ``expires_at``
+are Unix milliseconds (int64); ``celebrity`` (absent means false) is set by the fan-out
+workers for authors whose tweets are merged at read time instead of pushed.
+There is at most one relationship of each type from one user to another (MERGE
+between the two bound nodes, which locks both). ``BLOCKS`` is made in the same
+transaction that deletes the ``FOLLOWS`` between the two users, both ways.
+``MUTES.expires_at`` absent means until unmuted; a mute whose ``expires_at`` is
+not after the reading's ``now`` counts as absent everywhere, so expired mutes
+need no sweeping (muting again replaces one, unmuting deletes it).
+``hide_notifications`` is a boolean. Unique
 constraints on ``User.id`` and ``User.handle_lower`` and an index on
 ``User.celebrity`` are created at start-up (idempotent). Writes go through
 ``execute_write`` and reads through ``execute_read``, which retry transient
@@ -18,13 +27,14 @@ answers from its relationship degree store without scanning.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any, LiteralString
 
 from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction
 from neo4j.exceptions import ConstraintError, ServiceUnavailable, SessionExpired, TransientError
 
-from core.models import Credentials, FollowEdge, NewUser, UserRecord
+from core.models import BlockOutcome, Credentials, FollowEdge, NewUser, UserRecord
 from graph.port import HandleTakenError
 
 # Driver errors that mean "the graph is unreachable right now", not "your query is wrong".
@@ -45,6 +55,46 @@ _USER_FIELDS: LiteralString = (
     "u.id AS id, u.handle AS handle, u.display_name AS display_name, u.bio AS bio,"
     " u.created_at AS created_at"
 )
+
+
+# A mute relationship ``m`` counts while it has no end or its end is after $now.
+_ACTIVE: LiteralString = "(m.expires_at IS NULL OR m.expires_at > $now)"
+
+# ``WITH me`` before UNWIND: the Bolt stand-in (ArcadeDB) answers no rows for
+# MATCH, UNWIND, MATCH in a row; on Neo4j the WITH changes nothing.
+HIDDEN_AMONG_CYPHER: LiteralString = (
+    "MATCH (me:User {id: $viewer}) WITH me"
+    " UNWIND $ids AS id MATCH (o:User {id: id}) WHERE o <> me"
+    " AND (EXISTS { (me)-[:BLOCKS]-(o) }"
+    " OR EXISTS { MATCH (me)-[m:MUTES]->(o)"
+    f" WHERE {_ACTIVE} AND (NOT $notifications OR m.hide_notifications) }})"
+    " RETURN DISTINCT o.id AS id"
+)
+
+# From the viewer's own relationships (blocks either way, the viewer's mutes).
+HIDDEN_IDS_CYPHER: LiteralString = (
+    "MATCH (me:User {id: $viewer})-[m:BLOCKS|MUTES]-(o:User) WHERE o <> me"
+    " AND (type(m) = 'BLOCKS' OR (startNode(m) = me"
+    f" AND {_ACTIVE} AND (NOT $notifications OR m.hide_notifications)))"
+    " RETURN DISTINCT o.id AS id"
+)
+
+# One query for a fan-out batch: each reader is found by index, then its own
+# relationships to the (one or two) authors are checked; readers that are no user
+# are left out.
+AUDIENCE_CYPHER: LiteralString = (
+    "UNWIND $readers AS rid MATCH (r:User {id: rid})"
+    " WHERE NOT EXISTS { MATCH (r)-[:BLOCKS]-(a:User) WHERE a.id IN $authors }"
+    " AND NOT EXISTS { MATCH (r)-[m:MUTES]->(a:User)"
+    f" WHERE a.id IN $authors AND {_ACTIVE} }}"
+    " AND ($must_follow IS NULL OR r.id = $must_follow"
+    " OR EXISTS { (r)-[:FOLLOWS]->(:User {id: $must_follow}) })"
+    " RETURN DISTINCT r.id AS id"
+)
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
 
 
 def _user(row: dict[str, Any]) -> UserRecord:
@@ -176,7 +226,12 @@ class Neo4jSocialGraph:
         return bool(rows and rows[0]["n"])
 
     async def _edges(
-        self, query: LiteralString, user_id: int, limit: int, after: tuple[int, int] | None
+        self,
+        query: LiteralString,
+        user_id: int,
+        limit: int,
+        after: tuple[int, int] | None,
+        **params: Any,
     ) -> list[FollowEdge]:
         rows = await self._read(
             query,
@@ -185,6 +240,7 @@ class Neo4jSocialGraph:
                 "limit": limit,
                 "since": after[0] if after else None,
                 "other": after[1] if after else None,
+                **params,
             },
         )
         return [FollowEdge(row["id"], row["since"]) for row in rows]
@@ -277,3 +333,158 @@ class Neo4jSocialGraph:
             {"pairs": [list(p) for p in set(pairs)]},
         )
         return {(row["a"], row["b"]) for row in rows}
+
+    # --- blocks and mutes -----------------------------------------------------
+
+    async def block(self, blocker_id: int, blocked_id: int, since_ms: int) -> BlockOutcome | None:
+        # One statement, so one transaction: the block and the follows it ends.
+        rows = await self._write(
+            "MATCH (a:User {id: $a}), (b:User {id: $b})"
+            " MERGE (a)-[r:BLOCKS]->(b) ON CREATE SET r.since = $since, r.fresh = true"
+            " WITH a, b, r, coalesce(r.fresh, false) AS created REMOVE r.fresh"
+            " WITH a, b, created OPTIONAL MATCH (a)-[f:FOLLOWS]-(b)"
+            " WITH created, f,"
+            " CASE WHEN f IS NULL THEN null ELSE [startNode(f).id, endNode(f).id] END AS pair"
+            " DELETE f RETURN created, collect(pair) AS removed",
+            {"a": blocker_id, "b": blocked_id, "since": since_ms},
+        )
+        if not rows:
+            return None
+        removed = sorted({(pair[0], pair[1]) for pair in rows[0]["removed"]})
+        return BlockOutcome(bool(rows[0]["created"]), tuple(removed))
+
+    async def unblock(self, blocker_id: int, blocked_id: int) -> bool:
+        rows = await self._write(
+            "MATCH (:User {id: $a})-[r:BLOCKS]->(:User {id: $b}) DELETE r RETURN count(r) AS n",
+            {"a": blocker_id, "b": blocked_id},
+        )
+        return bool(rows and rows[0]["n"])
+
+    async def mute(
+        self,
+        muter_id: int,
+        muted_id: int,
+        since_ms: int,
+        expires_at_ms: int | None,
+        hide_notifications: bool,
+    ) -> bool | None:
+        # An active mute keeps its since (its place in the list); a new one, or one
+        # made over an expired one, starts now. Setting expires_at to null removes it.
+        rows = await self._write(
+            "MATCH (a:User {id: $a}), (b:User {id: $b})"
+            " MERGE (a)-[m:MUTES]->(b) ON CREATE SET m.since = $since, m.fresh = true"
+            " WITH m, coalesce(m.fresh, false)"
+            " OR (m.expires_at IS NOT NULL AND m.expires_at <= $since) AS created"
+            " SET m.since = CASE WHEN created THEN $since ELSE m.since END,"
+            " m.expires_at = $expires_at, m.hide_notifications = $hide_notifications"
+            " REMOVE m.fresh RETURN created",
+            {
+                "a": muter_id,
+                "b": muted_id,
+                "since": since_ms,
+                "expires_at": expires_at_ms,
+                "hide_notifications": hide_notifications,
+            },
+        )
+        return bool(rows[0]["created"]) if rows else None
+
+    async def unmute(self, muter_id: int, muted_id: int, now_ms: int | None = None) -> bool:
+        rows = await self._write(
+            "MATCH (:User {id: $a})-[m:MUTES]->(:User {id: $b})"
+            f" WITH m, {_ACTIVE} AS active DELETE m RETURN active",
+            {"a": muter_id, "b": muted_id, "now": _now_ms() if now_ms is None else now_ms},
+        )
+        return bool(rows and rows[0]["active"])
+
+    async def blocked(
+        self, user_id: int, limit: int, after: tuple[int, int] | None = None
+    ) -> list[FollowEdge]:
+        return await self._edges(
+            "MATCH (:User {id: $id})-[r:BLOCKS]->(o:User)"
+            " WHERE $since IS NULL OR r.since < $since OR (r.since = $since AND o.id < $other)"
+            " RETURN o.id AS id, r.since AS since ORDER BY since DESC, id DESC LIMIT $limit",
+            user_id,
+            limit,
+            after,
+        )
+
+    async def muted(
+        self, user_id: int, limit: int, now_ms: int, after: tuple[int, int] | None = None
+    ) -> list[FollowEdge]:
+        return await self._edges(
+            "MATCH (:User {id: $id})-[m:MUTES]->(o:User)"
+            f" WHERE {_ACTIVE} AND ($since IS NULL OR m.since < $since"
+            " OR (m.since = $since AND o.id < $other))"
+            " RETURN o.id AS id, m.since AS since ORDER BY since DESC, id DESC LIMIT $limit",
+            user_id,
+            limit,
+            after,
+            now=now_ms,
+        )
+
+    async def existing_blocks(self, pairs: Sequence[tuple[int, int]]) -> set[tuple[int, int]]:
+        if not pairs:
+            return set()
+        rows = await self._read(
+            "UNWIND $pairs AS p MATCH (a:User {id: p[0]})-[:BLOCKS]->(b:User {id: p[1]})"
+            " RETURN a.id AS a, b.id AS b",
+            {"pairs": [list(p) for p in set(pairs)]},
+        )
+        return {(row["a"], row["b"]) for row in rows}
+
+    async def existing_mutes(
+        self, pairs: Sequence[tuple[int, int]], now_ms: int
+    ) -> set[tuple[int, int]]:
+        if not pairs:
+            return set()
+        rows = await self._read(
+            "UNWIND $pairs AS p MATCH (a:User {id: p[0]})-[m:MUTES]->(b:User {id: p[1]})"
+            f" WHERE {_ACTIVE} RETURN a.id AS a, b.id AS b",
+            {"pairs": [list(p) for p in set(pairs)], "now": now_ms},
+        )
+        return {(row["a"], row["b"]) for row in rows}
+
+    async def hidden_among(
+        self, viewer_id: int, user_ids: Sequence[int], now_ms: int, notifications: bool = False
+    ) -> set[int]:
+        if not user_ids:
+            return set()
+        rows = await self._read(
+            HIDDEN_AMONG_CYPHER,
+            {
+                "viewer": viewer_id,
+                "ids": list(set(user_ids)),
+                "now": now_ms,
+                "notifications": notifications,
+            },
+        )
+        return {row["id"] for row in rows}
+
+    async def hidden_ids(
+        self, viewer_id: int, now_ms: int, notifications: bool = False
+    ) -> set[int]:
+        rows = await self._read(
+            HIDDEN_IDS_CYPHER,
+            {"viewer": viewer_id, "now": now_ms, "notifications": notifications},
+        )
+        return {row["id"] for row in rows}
+
+    async def audience(
+        self,
+        reader_ids: Sequence[int],
+        now_ms: int,
+        authors: Sequence[int],
+        must_follow: int | None = None,
+    ) -> set[int]:
+        if not reader_ids:
+            return set()
+        rows = await self._read(
+            AUDIENCE_CYPHER,
+            {
+                "readers": list(set(reader_ids)),
+                "authors": list(set(authors)),
+                "now": now_ms,
+                "must_follow": must_follow,
+            },
+        )
+        return {row["id"] for row in rows}

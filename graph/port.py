@@ -116,12 +116,15 @@ class SocialGraph(Protocol):
         """Mute (or change an existing mute's expiry and notification setting).
 
         True if new (or the old one had expired), False if it replaced an active
-        one, None if a user is missing.
+        one, None if a user is missing. Whether the old one had expired is judged
+        at ``since_ms``; an active mute replaced keeps its ``since`` (its place in
+        ``muted``), one made over an expired mute starts at ``since_ms``.
         """
         ...
 
-    async def unmute(self, muter_id: int, muted_id: int) -> bool:
-        """Remove the mute; True if there was an active one."""
+    async def unmute(self, muter_id: int, muted_id: int, now_ms: int | None = None) -> bool:
+        """Remove the mute (an expired one too); True if there was one active at
+        ``now_ms`` (None: the current time)."""
         ...
 
     async def blocked(
@@ -151,10 +154,13 @@ class SocialGraph(Protocol):
     ) -> set[int]:
         """Those of ``user_ids`` the viewer must not see: the viewer blocks them, they
         block the viewer, or the viewer mutes them (with ``notifications``: only the
-        mutes that hide notifications count). One round trip."""
+        mutes that hide notifications count). The viewer's own id is never hidden,
+        nor an id that is no user. One round trip."""
         ...
 
-    async def hidden_ids(self, viewer_id: int, now_ms: int, notifications: bool = False) -> set[int]:
+    async def hidden_ids(
+        self, viewer_id: int, now_ms: int, notifications: bool = False
+    ) -> set[int]:
         """Every user ``hidden_among`` would name for the viewer (blocks both ways, active
         mutes; with ``notifications`` only mutes that hide notifications)."""
         ...
@@ -171,8 +177,9 @@ class SocialGraph(Protocol):
         A reader is left out when they block, are blocked by, or mute any of
         ``authors`` (the tweet's author, and for a retweet the original's
         author); with ``must_follow`` (the author a reply answers), a reader is
-        kept only if they follow that user or are that user. One round trip for
-        the whole batch: fan-out asks it once per batch of followers.
+        kept only if they follow that user or are that user. Ids that are no user
+        are left out. One round trip for the whole batch: fan-out asks it once per
+        batch of followers.
         """
         ...
 

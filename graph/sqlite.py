@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from core.models import Credentials, FollowEdge, NewUser, UserRecord
+from core.models import BlockOutcome, Credentials, FollowEdge, NewUser, UserRecord
 from core.sqlite import SqliteAdapter, SqliteDatabase, json_list
 from graph.port import HandleTakenError
 
@@ -29,6 +30,26 @@ CREATE TABLE IF NOT EXISTS follows (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS follows_by_followee ON follows (followee_id, since, follower_id);
 CREATE INDEX IF NOT EXISTS follows_by_follower ON follows (follower_id, since, followee_id);
+CREATE TABLE IF NOT EXISTS blocks (
+    blocker_id INTEGER NOT NULL REFERENCES users(id),
+    blocked_id INTEGER NOT NULL REFERENCES users(id),
+    since      INTEGER NOT NULL,
+    PRIMARY KEY (blocker_id, blocked_id)
+) WITHOUT ROWID;
+-- who blocks a user (hidden_ids), and one's block list newest first (blocked)
+CREATE INDEX IF NOT EXISTS blocks_by_blocked ON blocks (blocked_id, blocker_id);
+CREATE INDEX IF NOT EXISTS blocks_by_blocker ON blocks (blocker_id, since, blocked_id);
+CREATE TABLE IF NOT EXISTS mutes (
+    muter_id           INTEGER NOT NULL REFERENCES users(id),
+    muted_id           INTEGER NOT NULL REFERENCES users(id),
+    since              INTEGER NOT NULL,
+    expires_at         INTEGER,          -- NULL: until unmuted
+    hide_notifications INTEGER NOT NULL, -- 1 or 0
+    PRIMARY KEY (muter_id, muted_id)
+) WITHOUT ROWID;
+-- one's mute list newest first (muted); it carries expires_at, so skipping the
+-- expired rows needs no look-up in the table
+CREATE INDEX IF NOT EXISTS mutes_by_muter ON mutes (muter_id, since, muted_id, expires_at);
 """
 
 _USER_COLUMNS = "id, handle, display_name, bio, created_at"
@@ -41,6 +62,51 @@ FOLLOWED_CELEBRITIES_SQL = (
 )
 
 
+# A mute counts while it has no end or its end is still ahead of :now.
+_ACTIVE = "(m.expires_at IS NULL OR m.expires_at > :now)"
+
+# Those of :ids the viewer must not see: one statement, however many ids (a page of
+# tweets' authors). Each test is a primary-key look-up per id.
+HIDDEN_AMONG_SQL = (
+    "SELECT DISTINCT j.value FROM json_each(:ids) AS j WHERE j.value != :viewer AND ("
+    " EXISTS (SELECT 1 FROM blocks WHERE blocker_id = :viewer AND blocked_id = j.value)"
+    " OR EXISTS (SELECT 1 FROM blocks WHERE blocker_id = j.value AND blocked_id = :viewer)"
+    " OR EXISTS (SELECT 1 FROM mutes AS m WHERE m.muter_id = :viewer AND m.muted_id = j.value"
+    f" AND {_ACTIVE} AND (:notifications = 0 OR m.hide_notifications = 1)))"
+)
+
+# Every user hidden from the viewer: the viewer's blocks (primary key), the blocks of
+# the viewer (blocks_by_blocked) and the viewer's active mutes (primary key).
+HIDDEN_IDS_SQL = (
+    "SELECT blocked_id FROM blocks WHERE blocker_id = :viewer AND blocked_id != :viewer"
+    " UNION SELECT blocker_id FROM blocks WHERE blocked_id = :viewer AND blocker_id != :viewer"
+    " UNION SELECT m.muted_id FROM mutes AS m WHERE m.muter_id = :viewer"
+    f" AND m.muted_id != :viewer AND {_ACTIVE}"
+    " AND (:notifications = 0 OR m.hide_notifications = 1)"
+)
+
+# Those of :readers who may receive a tweet by :authors: one statement for a whole
+# fan-out batch. The authors' list is read once; per reader, each test is a full-key
+# look-up (users; blocks each way and mutes per author; follows with :must_follow).
+_AUTHORS = "(SELECT value FROM json_each(:authors))"
+AUDIENCE_SQL = (
+    "SELECT DISTINCT r.value FROM json_each(:readers) AS r"
+    " WHERE EXISTS (SELECT 1 FROM users WHERE users.id = r.value)"
+    " AND NOT EXISTS (SELECT 1 FROM blocks"
+    f"  WHERE blocker_id = r.value AND blocked_id IN {_AUTHORS})"
+    " AND NOT EXISTS (SELECT 1 FROM blocks"
+    f"  WHERE blocked_id = r.value AND blocker_id IN {_AUTHORS})"
+    " AND NOT EXISTS (SELECT 1 FROM mutes AS m"
+    f"  WHERE m.muter_id = r.value AND m.muted_id IN {_AUTHORS} AND {_ACTIVE})"
+    " AND (:must_follow IS NULL OR r.value = :must_follow OR EXISTS"
+    "  (SELECT 1 FROM follows WHERE follower_id = r.value AND followee_id = :must_follow))"
+)
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
 def _migrate(conn: sqlite3.Connection) -> None:
     """Bring a data folder made by an earlier version up to this schema (idempotent)."""
     columns = {row[1] for row in conn.execute("PRAGMA table_info(users)")}
@@ -48,6 +114,11 @@ def _migrate(conn: sqlite3.Connection) -> None:
         conn.execute("ALTER TABLE users ADD COLUMN celebrity INTEGER NOT NULL DEFAULT 0")
     # The few celebrities, for followed_celebrities; set_celebrity writes 1 or 0.
     conn.execute("CREATE INDEX IF NOT EXISTS users_celebrities ON users (id) WHERE celebrity = 1")
+
+
+def _both_exist(conn: sqlite3.Connection, a: int, b: int) -> bool:
+    (present,) = conn.execute("SELECT count(*) FROM users WHERE id IN (?, ?)", (a, b)).fetchone()
+    return bool(present == len({a, b}))
 
 
 def _user(row: tuple[Any, ...]) -> UserRecord:
@@ -136,10 +207,7 @@ class SqliteSocialGraph(SqliteAdapter):
 
     async def follow(self, follower_id: int, followee_id: int, since_ms: int) -> bool | None:
         def work(conn: sqlite3.Connection) -> bool | None:
-            (present,) = conn.execute(
-                "SELECT count(*) FROM users WHERE id IN (?, ?)", (follower_id, followee_id)
-            ).fetchone()
-            if present != len({follower_id, followee_id}):
+            if not _both_exist(conn, follower_id, followee_id):
                 return None
             cursor = conn.execute(
                 "INSERT OR IGNORE INTO follows (follower_id, followee_id, since) VALUES (?, ?, ?)",
@@ -160,11 +228,23 @@ class SqliteSocialGraph(SqliteAdapter):
         return await self.db.write(work)
 
     async def _edges(
-        self, own: str, other: str, user_id: int, limit: int, after: tuple[int, int] | None
+        self,
+        own: str,
+        other: str,
+        user_id: int,
+        limit: int,
+        after: tuple[int, int] | None,
+        table: str = "follows",
+        active_at: int | None = None,
     ) -> list[FollowEdge]:
+        """A list newest first by the (since, other) keyset; ``active_at``: mutes active then."""
+
         def work(conn: sqlite3.Connection) -> list[FollowEdge]:
-            sql = f"SELECT {other}, since FROM follows WHERE {own} = ?"
+            sql = f"SELECT {other}, since FROM {table} WHERE {own} = ?"
             params: list[int] = [user_id]
+            if active_at is not None:
+                sql += " AND (expires_at IS NULL OR expires_at > ?)"
+                params.append(active_at)
             if after is not None:
                 sql += f" AND (since < ? OR (since = ? AND {other} < ?))"
                 params += [after[0], after[0], after[1]]
@@ -247,5 +327,168 @@ class SqliteSocialGraph(SqliteAdapter):
         def work(conn: sqlite3.Connection) -> set[tuple[int, int]]:
             rows = conn.execute(sql, (json_list(list(p) for p in set(pairs)),))
             return {(row[0], row[1]) for row in rows}
+
+        return await self.db.read(work)
+
+    # --- blocks and mutes -----------------------------------------------------
+
+    async def block(self, blocker_id: int, blocked_id: int, since_ms: int) -> BlockOutcome | None:
+        def work(conn: sqlite3.Connection) -> BlockOutcome | None:
+            if not _both_exist(conn, blocker_id, blocked_id):
+                return None
+            cursor = conn.execute(
+                "INSERT OR IGNORE INTO blocks (blocker_id, blocked_id, since) VALUES (?, ?, ?)",
+                (blocker_id, blocked_id, since_ms),
+            )
+            removed = conn.execute(
+                "DELETE FROM follows WHERE (follower_id = ? AND followee_id = ?)"
+                " OR (follower_id = ? AND followee_id = ?) RETURNING follower_id, followee_id",
+                (blocker_id, blocked_id, blocked_id, blocker_id),
+            ).fetchall()
+            return BlockOutcome(cursor.rowcount == 1, tuple(sorted((a, b) for a, b in removed)))
+
+        return await self.db.write(work)
+
+    async def unblock(self, blocker_id: int, blocked_id: int) -> bool:
+        def work(conn: sqlite3.Connection) -> bool:
+            cursor = conn.execute(
+                "DELETE FROM blocks WHERE blocker_id = ? AND blocked_id = ?",
+                (blocker_id, blocked_id),
+            )
+            return cursor.rowcount == 1
+
+        return await self.db.write(work)
+
+    async def mute(
+        self,
+        muter_id: int,
+        muted_id: int,
+        since_ms: int,
+        expires_at_ms: int | None,
+        hide_notifications: bool,
+    ) -> bool | None:
+        def work(conn: sqlite3.Connection) -> bool | None:
+            if not _both_exist(conn, muter_id, muted_id):
+                return None
+            old = conn.execute(
+                "SELECT since, expires_at FROM mutes WHERE muter_id = ? AND muted_id = ?",
+                (muter_id, muted_id),
+            ).fetchone()
+            active = old is not None and (old[1] is None or old[1] > since_ms)
+            conn.execute(
+                "INSERT OR REPLACE INTO mutes"
+                " (muter_id, muted_id, since, expires_at, hide_notifications)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (
+                    muter_id,
+                    muted_id,
+                    old[0] if active else since_ms,  # an active mute keeps its place
+                    expires_at_ms,
+                    int(hide_notifications),
+                ),
+            )
+            return not active
+
+        return await self.db.write(work)
+
+    async def unmute(self, muter_id: int, muted_id: int, now_ms: int | None = None) -> bool:
+        now = _now_ms() if now_ms is None else now_ms
+
+        def work(conn: sqlite3.Connection) -> bool:
+            rows = conn.execute(
+                "DELETE FROM mutes WHERE muter_id = ? AND muted_id = ? RETURNING expires_at",
+                (muter_id, muted_id),
+            ).fetchall()
+            return any(expires_at is None or expires_at > now for (expires_at,) in rows)
+
+        return await self.db.write(work)
+
+    async def blocked(
+        self, user_id: int, limit: int, after: tuple[int, int] | None = None
+    ) -> list[FollowEdge]:
+        return await self._edges("blocker_id", "blocked_id", user_id, limit, after, "blocks")
+
+    async def muted(
+        self, user_id: int, limit: int, now_ms: int, after: tuple[int, int] | None = None
+    ) -> list[FollowEdge]:
+        return await self._edges(
+            "muter_id", "muted_id", user_id, limit, after, "mutes", active_at=now_ms
+        )
+
+    async def existing_blocks(self, pairs: Sequence[tuple[int, int]]) -> set[tuple[int, int]]:
+        return await self._pairs(
+            "SELECT blocker_id, blocked_id FROM blocks WHERE (blocker_id, blocked_id) IN"
+            " (SELECT value ->> 0, value ->> 1 FROM json_each(:pairs))",
+            pairs,
+            {},
+        )
+
+    async def existing_mutes(
+        self, pairs: Sequence[tuple[int, int]], now_ms: int
+    ) -> set[tuple[int, int]]:
+        return await self._pairs(
+            "SELECT m.muter_id, m.muted_id FROM mutes AS m WHERE (m.muter_id, m.muted_id) IN"
+            f" (SELECT value ->> 0, value ->> 1 FROM json_each(:pairs)) AND {_ACTIVE}",
+            pairs,
+            {"now": now_ms},
+        )
+
+    async def _pairs(
+        self, sql: str, pairs: Sequence[tuple[int, int]], params: dict[str, int]
+    ) -> set[tuple[int, int]]:
+        if not pairs:
+            return set()
+        values = {**params, "pairs": json_list(list(p) for p in set(pairs))}
+
+        def work(conn: sqlite3.Connection) -> set[tuple[int, int]]:
+            return {(row[0], row[1]) for row in conn.execute(sql, values)}
+
+        return await self.db.read(work)
+
+    async def hidden_among(
+        self, viewer_id: int, user_ids: Sequence[int], now_ms: int, notifications: bool = False
+    ) -> set[int]:
+        if not user_ids:
+            return set()
+        params = {
+            "viewer": viewer_id,
+            "ids": json_list(set(user_ids)),
+            "now": now_ms,
+            "notifications": int(notifications),
+        }
+
+        def work(conn: sqlite3.Connection) -> set[int]:
+            return {row[0] for row in conn.execute(HIDDEN_AMONG_SQL, params)}
+
+        return await self.db.read(work)
+
+    async def hidden_ids(
+        self, viewer_id: int, now_ms: int, notifications: bool = False
+    ) -> set[int]:
+        params = {"viewer": viewer_id, "now": now_ms, "notifications": int(notifications)}
+
+        def work(conn: sqlite3.Connection) -> set[int]:
+            return {row[0] for row in conn.execute(HIDDEN_IDS_SQL, params)}
+
+        return await self.db.read(work)
+
+    async def audience(
+        self,
+        reader_ids: Sequence[int],
+        now_ms: int,
+        authors: Sequence[int],
+        must_follow: int | None = None,
+    ) -> set[int]:
+        if not reader_ids:
+            return set()
+        params = {
+            "readers": json_list(set(reader_ids)),
+            "authors": json_list(set(authors)),
+            "now": now_ms,
+            "must_follow": must_follow,
+        }
+
+        def work(conn: sqlite3.Connection) -> set[int]:
+            return {row[0] for row in conn.execute(AUDIENCE_SQL, params)}
 
         return await self.db.read(work)

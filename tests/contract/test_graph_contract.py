@@ -379,3 +379,415 @@ async def test_set_celebrity_of_a_missing_user_creates_nothing(graph: SocialGrap
     assert await graph.set_celebrity(987654, True) is False
     assert await graph.set_celebrity(987654, True) is False
     assert await graph.get_users([987654]) == {}
+
+
+# --- blocks ---------------------------------------------------------------------
+
+NOW = T + 1_000_000  # the time of a read, well after every block and mute made at T + n
+
+
+async def test_block_is_new_and_removes_the_follows_both_ways(graph: SocialGraph) -> None:
+    a, b = await make_users(graph, 2)
+    await graph.follow(a.id, b.id, T)
+    await graph.follow(b.id, a.id, T)
+    outcome = await graph.block(a.id, b.id, T + 1)
+    assert outcome is not None
+    assert outcome.created is True
+    assert sorted(outcome.removed_follows) == sorted([(a.id, b.id), (b.id, a.id)])
+    assert await graph.existing_follows([(a.id, b.id), (b.id, a.id)]) == set()
+    assert await graph.following_ids(a.id) == []
+    assert await graph.following_ids(b.id) == []
+    assert await graph.count_followers([a.id, b.id]) == {a.id: 0, b.id: 0}
+    assert await graph.count_following([a.id, b.id]) == {a.id: 0, b.id: 0}
+    assert await graph.blocked(a.id, 10) == [FollowEdge(b.id, T + 1)]
+
+
+async def test_block_removes_a_follow_in_either_single_direction(graph: SocialGraph) -> None:
+    me, fan, idol = await make_users(graph, 3)
+    await graph.follow(fan.id, me.id, T)
+    await graph.follow(me.id, idol.id, T)
+    by_fan = await graph.block(me.id, fan.id, T + 1)
+    assert by_fan is not None
+    assert by_fan.removed_follows == ((fan.id, me.id),)
+    of_idol = await graph.block(me.id, idol.id, T + 2)
+    assert of_idol is not None
+    assert of_idol.removed_follows == ((me.id, idol.id),)
+    assert await graph.count_followers([me.id, idol.id]) == {me.id: 0, idol.id: 0}
+    assert await graph.count_following([me.id, fan.id]) == {me.id: 0, fan.id: 0}
+
+
+async def test_block_without_follows_removes_nothing(graph: SocialGraph) -> None:
+    a, b = await make_users(graph, 2)
+    outcome = await graph.block(a.id, b.id, T)
+    assert outcome is not None
+    assert (outcome.created, outcome.removed_follows) == (True, ())
+
+
+async def test_blocking_again_is_not_new_and_keeps_the_first_time(graph: SocialGraph) -> None:
+    a, b = await make_users(graph, 2)
+    await graph.follow(a.id, b.id, T)
+    first = await graph.block(a.id, b.id, T + 1)
+    assert first is not None
+    assert first.created is True
+    again = await graph.block(a.id, b.id, T + 2)
+    assert again is not None
+    assert (again.created, again.removed_follows) == (False, ())
+    assert await graph.blocked(a.id, 10) == [FollowEdge(b.id, T + 1)]
+
+
+async def test_block_of_a_missing_user_is_none_and_changes_nothing(graph: SocialGraph) -> None:
+    a, b = await make_users(graph, 2)
+    await graph.follow(a.id, b.id, T)
+    await graph.follow(b.id, a.id, T)
+    assert await graph.block(a.id, 987654, T) is None
+    assert await graph.block(987654, a.id, T) is None
+    assert await graph.blocked(a.id, 10) == []
+    assert await graph.existing_blocks([(a.id, 987654), (987654, a.id)]) == set()
+    assert await graph.existing_follows([(a.id, b.id), (b.id, a.id)]) == {
+        (a.id, b.id),
+        (b.id, a.id),
+    }
+
+
+async def test_unblock_is_true_when_there_was_a_block(graph: SocialGraph) -> None:
+    a, b = await make_users(graph, 2)
+    await graph.follow(a.id, b.id, T)
+    await graph.block(a.id, b.id, T + 1)
+    assert await graph.unblock(b.id, a.id) is False  # the block is a's, not b's
+    assert await graph.unblock(a.id, b.id) is True
+    assert await graph.unblock(a.id, b.id) is False
+    assert await graph.unblock(a.id, 987654) is False
+    assert await graph.blocked(a.id, 10) == []
+    assert await graph.existing_blocks([(a.id, b.id)]) == set()
+    assert await graph.following_ids(a.id) == []  # unblocking brings no follow back
+    again = await graph.block(a.id, b.id, T + 2)
+    assert again is not None
+    assert again.created is True
+
+
+async def test_a_block_is_one_way(graph: SocialGraph) -> None:
+    a, b, c = await make_users(graph, 3)
+    await graph.block(a.id, b.id, T)
+    await graph.block(c.id, a.id, T)
+    asked = [(a.id, b.id), (b.id, a.id), (a.id, c.id), (c.id, a.id), (a.id, 987654), (a.id, b.id)]
+    assert await graph.existing_blocks(asked) == {(a.id, b.id), (c.id, a.id)}
+    assert await graph.existing_blocks([]) == set()
+    assert await graph.blocked(b.id, 10) == []
+    assert await graph.blocked(c.id, 10) == [FollowEdge(a.id, T)]
+
+
+async def test_a_block_leaves_the_other_follows_alone(graph: SocialGraph) -> None:
+    a, b, c = await make_users(graph, 3)
+    for follower, followee in [(a, b), (b, a), (a, c), (c, a), (b, c), (c, b)]:
+        await graph.follow(follower.id, followee.id, T)
+    await graph.block(a.id, b.id, T + 1)
+    everything = [(x.id, y.id) for x in (a, b, c) for y in (a, b, c) if x != y]
+    assert await graph.existing_follows(everything) == {
+        (a.id, c.id),
+        (c.id, a.id),
+        (b.id, c.id),
+        (c.id, b.id),
+    }
+    assert await graph.count_followers([a.id, b.id, c.id]) == {a.id: 1, b.id: 1, c.id: 2}
+    assert await graph.count_following([a.id, b.id, c.id]) == {a.id: 1, b.id: 1, c.id: 2}
+
+
+async def test_blocked_is_newest_first_and_pages_by_an_exclusive_cursor(
+    graph: SocialGraph,
+) -> None:
+    me, *others = await make_users(graph, 10)
+    for n, other in enumerate(others):
+        await graph.block(me.id, other.id, T + n // 3)  # ties on since_ms
+    expected = sorted(
+        (FollowEdge(o.id, T + n // 3) for n, o in enumerate(others)),
+        key=lambda e: (e.since_ms, e.user_id),
+        reverse=True,
+    )
+    assert await graph.blocked(me.id, 20) == expected
+    pages: list[list[FollowEdge]] = []
+    after: tuple[int, int] | None = None
+    while page := await graph.blocked(me.id, 4, after):
+        pages.append(page)
+        after = (page[-1].since_ms, page[-1].user_id)
+    assert [len(p) for p in pages] == [4, 4, 1]
+    assert [edge for page in pages for edge in page] == expected
+
+
+# --- mutes ----------------------------------------------------------------------
+
+
+async def test_mute_is_true_when_new_false_when_it_replaces_an_active_one(
+    graph: SocialGraph,
+) -> None:
+    a, b = await make_users(graph, 2)
+    assert await graph.mute(a.id, b.id, T, None, False) is True
+    assert await graph.hidden_among(a.id, [b.id], T + 1, notifications=True) == set()
+    assert await graph.mute(a.id, b.id, T + 5, T + 100, True) is False
+    # the new expiry and notification setting apply; the mute keeps its place in the list
+    assert await graph.muted(a.id, 10, T + 99) == [FollowEdge(b.id, T)]
+    assert await graph.hidden_among(a.id, [b.id], T + 99, notifications=True) == {b.id}
+    assert await graph.muted(a.id, 10, T + 100) == []
+    assert await graph.hidden_among(a.id, [b.id], T + 100) == set()
+
+
+async def test_a_mute_made_over_an_expired_one_is_new(graph: SocialGraph) -> None:
+    a, b = await make_users(graph, 2)
+    assert await graph.mute(a.id, b.id, T, T + 10, False) is True
+    assert await graph.mute(a.id, b.id, T + 10, None, True) is True  # expired at T + 10
+    assert await graph.muted(a.id, 10, NOW) == [FollowEdge(b.id, T + 10)]
+    assert await graph.mute(a.id, b.id, T + 20, None, True) is False
+
+
+async def test_mute_of_a_missing_user_is_none_and_changes_nothing(graph: SocialGraph) -> None:
+    [a] = await make_users(graph, 1)
+    assert await graph.mute(a.id, 987654, T, None, True) is None
+    assert await graph.mute(987654, a.id, T, None, True) is None
+    assert await graph.muted(a.id, 10, NOW) == []
+    assert await graph.hidden_ids(a.id, NOW) == set()
+
+
+async def test_a_mute_is_one_way_and_removes_no_follow(graph: SocialGraph) -> None:
+    a, b = await make_users(graph, 2)
+    await graph.follow(a.id, b.id, T)
+    await graph.follow(b.id, a.id, T)
+    await graph.mute(a.id, b.id, T + 1, None, True)
+    assert await graph.existing_follows([(a.id, b.id), (b.id, a.id)]) == {
+        (a.id, b.id),
+        (b.id, a.id),
+    }
+    assert await graph.existing_blocks([(a.id, b.id), (b.id, a.id)]) == set()
+    assert await graph.existing_mutes([(a.id, b.id), (b.id, a.id)], NOW) == {(a.id, b.id)}
+    assert await graph.muted(b.id, 10, NOW) == []
+    assert await graph.hidden_among(b.id, [a.id], NOW) == set()
+
+
+async def test_a_mute_ends_at_its_expiry_everywhere(graph: SocialGraph) -> None:
+    me, loud, follower = await make_users(graph, 3)
+    await graph.follow(follower.id, loud.id, T)
+    await graph.follow(me.id, loud.id, T)
+    await graph.mute(me.id, loud.id, T, T + 100, True)
+    pair = [(me.id, loud.id)]
+    readers = [me.id, follower.id]
+    at = T + 99  # still muted
+    assert await graph.muted(me.id, 10, at) == [FollowEdge(loud.id, T)]
+    assert await graph.existing_mutes(pair, at) == {(me.id, loud.id)}
+    assert await graph.hidden_among(me.id, [loud.id], at, notifications=True) == {loud.id}
+    assert await graph.hidden_ids(me.id, at, notifications=True) == {loud.id}
+    assert await graph.audience(readers, at, [loud.id]) == {follower.id}
+    at = T + 100  # expired: expires_at <= now
+    assert await graph.muted(me.id, 10, at) == []
+    assert await graph.existing_mutes(pair, at) == set()
+    assert await graph.hidden_among(me.id, [loud.id], at) == set()
+    assert await graph.hidden_ids(me.id, at) == set()
+    assert await graph.audience(readers, at, [loud.id]) == {me.id, follower.id}
+
+
+async def test_unmute_is_true_only_for_an_active_mute(graph: SocialGraph) -> None:
+    me, a, b = await make_users(graph, 3)
+    await graph.mute(me.id, a.id, T, None, False)
+    await graph.mute(me.id, b.id, T, T + 10, False)
+    assert await graph.unmute(a.id, me.id, NOW) is False  # the mute is me's, not a's
+    assert await graph.unmute(me.id, a.id, NOW) is True
+    assert await graph.unmute(me.id, a.id, NOW) is False
+    assert await graph.unmute(me.id, b.id, T + 20) is False  # expired, and removed too
+    assert await graph.muted(me.id, 10, T + 5) == []
+    assert await graph.existing_mutes([(me.id, a.id), (me.id, b.id)], T + 5) == set()
+    assert await graph.unmute(me.id, 987654, NOW) is False
+
+
+async def test_unmute_without_a_time_judges_by_the_current_time(graph: SocialGraph) -> None:
+    me, forever, lapsed = await make_users(graph, 3)
+    await graph.mute(me.id, forever.id, T, None, False)
+    await graph.mute(me.id, lapsed.id, T, T + 10, False)  # T is years ago
+    assert await graph.unmute(me.id, forever.id) is True
+    assert await graph.unmute(me.id, lapsed.id) is False
+
+
+async def test_muted_lists_active_mutes_newest_first_by_an_exclusive_cursor(
+    graph: SocialGraph,
+) -> None:
+    me, *others = await make_users(graph, 9)
+    for n, other in enumerate(others):
+        lapsing = n % 3 == 0
+        await graph.mute(me.id, other.id, T + n // 2, T + 50 if lapsing else None, n % 2 == 0)
+    active = [o for n, o in enumerate(others) if n % 3 != 0]
+    assert len(await graph.muted(me.id, 20, T + 49)) == len(others)
+    expected = sorted(
+        (FollowEdge(o.id, T + others.index(o) // 2) for o in active),
+        key=lambda e: (e.since_ms, e.user_id),
+        reverse=True,
+    )
+    assert await graph.muted(me.id, 20, T + 50) == expected
+    pages: list[list[FollowEdge]] = []
+    after: tuple[int, int] | None = None
+    while page := await graph.muted(me.id, 2, T + 50, after):
+        pages.append(page)
+        after = (page[-1].since_ms, page[-1].user_id)
+    assert [len(p) for p in pages] == [2, 2, 1]
+    assert [edge for page in pages for edge in page] == expected
+
+
+async def test_existing_mutes_are_the_active_ones_among_the_pairs(graph: SocialGraph) -> None:
+    a, b, c = await make_users(graph, 3)
+    await graph.mute(a.id, b.id, T, None, False)
+    await graph.mute(a.id, c.id, T, T + 10, True)
+    await graph.mute(c.id, a.id, T, T + 1000, False)
+    asked = [(a.id, b.id), (b.id, a.id), (a.id, c.id), (c.id, a.id), (a.id, 987654), (a.id, b.id)]
+    assert await graph.existing_mutes(asked, T + 5) == {(a.id, b.id), (a.id, c.id), (c.id, a.id)}
+    assert await graph.existing_mutes(asked, T + 10) == {(a.id, b.id), (c.id, a.id)}
+    assert await graph.existing_mutes(asked, T + 1000) == {(a.id, b.id)}
+    assert await graph.existing_mutes([], T) == set()
+
+
+# --- who is hidden from whom ----------------------------------------------------------
+
+
+async def test_hidden_among_names_blocks_either_way_and_active_mutes(graph: SocialGraph) -> None:
+    users = await make_users(graph, 8)
+    viewer, blocked, blocker, muted, quiet, lapsed, friend, stranger = users
+    await graph.follow(viewer.id, friend.id, T)
+    await graph.block(viewer.id, blocked.id, T)
+    await graph.block(blocker.id, viewer.id, T)
+    await graph.mute(viewer.id, muted.id, T, None, False)  # timelines only
+    await graph.mute(viewer.id, quiet.id, T, NOW + 1, True)  # notifications too
+    await graph.mute(viewer.id, lapsed.id, T, NOW, True)  # expired at NOW
+    await graph.mute(stranger.id, viewer.id, T, None, True)  # a mute of the viewer hides nothing
+    everyone = [*(u.id for u in users), 987654, friend.id]
+    assert await graph.hidden_among(viewer.id, everyone, NOW) == {
+        blocked.id,
+        blocker.id,
+        muted.id,
+        quiet.id,
+    }
+    assert await graph.hidden_among(viewer.id, everyone, NOW, notifications=True) == {
+        blocked.id,
+        blocker.id,
+        quiet.id,
+    }
+    assert await graph.hidden_among(viewer.id, [friend.id, stranger.id, viewer.id], NOW) == set()
+    assert await graph.hidden_among(viewer.id, [], NOW) == set()
+    # a block hides both ways; a mute only from the muter
+    assert await graph.hidden_among(blocked.id, [viewer.id], NOW) == {viewer.id}
+    assert await graph.hidden_among(blocker.id, [viewer.id], NOW) == {viewer.id}
+    assert await graph.hidden_among(muted.id, [viewer.id], NOW) == set()
+
+
+async def test_hidden_ids_is_everyone_hidden_among_would_name(graph: SocialGraph) -> None:
+    users = await make_users(graph, 7)
+    viewer, blocked, blocker, muted, quiet, lapsed, friend = users
+    await graph.follow(viewer.id, friend.id, T)
+    await graph.follow(friend.id, viewer.id, T)
+    await graph.block(viewer.id, blocked.id, T)
+    await graph.block(blocker.id, viewer.id, T)
+    await graph.mute(viewer.id, muted.id, T, None, False)
+    await graph.mute(viewer.id, quiet.id, T, None, True)
+    await graph.mute(viewer.id, lapsed.id, T, T + 1, True)
+    assert await graph.hidden_ids(viewer.id, NOW) == {blocked.id, blocker.id, muted.id, quiet.id}
+    assert await graph.hidden_ids(viewer.id, NOW, notifications=True) == {
+        blocked.id,
+        blocker.id,
+        quiet.id,
+    }
+    everyone = [u.id for u in users]
+    for notifications in (False, True):
+        assert await graph.hidden_ids(viewer.id, NOW, notifications) == (
+            await graph.hidden_among(viewer.id, everyone, NOW, notifications)
+        )
+    assert await graph.hidden_ids(friend.id, NOW) == set()
+    assert await graph.hidden_ids(blocked.id, NOW) == {viewer.id}  # a block hides both ways
+    assert await graph.hidden_ids(muted.id, NOW) == set()  # a mute hides only from the muter
+    assert await graph.hidden_ids(987654, NOW) == set()
+    await graph.unblock(viewer.id, blocked.id)
+    await graph.unmute(viewer.id, quiet.id, NOW)
+    assert await graph.hidden_ids(viewer.id, NOW) == {blocker.id, muted.id}
+
+
+# --- the audience of a tweet ---------------------------------------------------------------
+
+
+async def test_audience_leaves_out_readers_who_block_are_blocked_by_or_mute_the_author(
+    graph: SocialGraph,
+) -> None:
+    users = await make_users(graph, 8)
+    author, plain, blocking, blocked, muting, lapsed, muting_other, other = users
+    await graph.block(blocking.id, author.id, T)
+    await graph.block(author.id, blocked.id, T)
+    await graph.mute(muting.id, author.id, T, None, False)
+    await graph.mute(lapsed.id, author.id, T, NOW, True)  # expired at NOW
+    await graph.mute(muting_other.id, other.id, T, None, True)
+    await graph.mute(author.id, plain.id, T, None, True)  # the author's own mutes do not count
+    readers = [u.id for u in users if u is not author and u is not other]
+    assert await graph.audience(readers, NOW, [author.id]) == {
+        plain.id,
+        lapsed.id,
+        muting_other.id,
+    }
+    assert await graph.audience(readers, NOW, []) == set(readers)
+    assert await graph.audience([], NOW, [author.id]) == set()
+
+
+async def test_audience_of_a_retweet_checks_both_authors(graph: SocialGraph) -> None:
+    retweeter, original, plain, mutes_original, blocked_by_original = await make_users(graph, 5)
+    await graph.mute(mutes_original.id, original.id, T, None, False)
+    await graph.block(original.id, blocked_by_original.id, T)
+    readers = [plain.id, mutes_original.id, blocked_by_original.id]
+    assert await graph.audience(readers, NOW, [retweeter.id]) == set(readers)
+    assert await graph.audience(readers, NOW, [retweeter.id, original.id]) == {plain.id}
+
+
+async def test_audience_with_must_follow_keeps_that_users_followers_and_that_user(
+    graph: SocialGraph,
+) -> None:
+    users = await make_users(graph, 6)
+    replier, answered, both, only_replier, blocks_replier, outsider = users
+    for reader in (both, only_replier, blocks_replier, answered):
+        await graph.follow(reader.id, replier.id, T)
+    await graph.follow(both.id, answered.id, T)
+    await graph.follow(blocks_replier.id, answered.id, T)
+    await graph.follow(replier.id, answered.id, T)
+    await graph.block(blocks_replier.id, replier.id, T + 1)
+    readers = [both.id, only_replier.id, blocks_replier.id, answered.id, outsider.id]
+    assert await graph.audience(readers, NOW, [replier.id], must_follow=answered.id) == {
+        both.id,
+        answered.id,
+    }
+    assert await graph.audience(readers, NOW, [replier.id], must_follow=None) == {
+        both.id,
+        only_replier.id,
+        answered.id,
+        outsider.id,
+    }
+    assert await graph.audience([*readers, replier.id], NOW, [replier.id], answered.id) == {
+        both.id,
+        answered.id,
+        replier.id,  # the replier follows the answered user
+    }
+
+
+async def test_audience_leaves_out_ids_that_are_no_user(graph: SocialGraph) -> None:
+    author, reader = await make_users(graph, 2)
+    assert await graph.audience([reader.id, 987654, reader.id], NOW, [author.id]) == {reader.id}
+
+
+async def test_audience_of_500_readers_in_one_call(graph: SocialGraph) -> None:
+    author, answered, *readers = await make_users(graph, 502, prefix="r")
+    left_out: set[int] = set()
+    for n, reader in enumerate(readers):
+        if n % 7 == 0:
+            await graph.block(reader.id, author.id, T)
+            left_out.add(reader.id)
+        elif n % 11 == 0:
+            await graph.block(author.id, reader.id, T)
+            left_out.add(reader.id)
+        elif n % 13 == 0:
+            await graph.mute(reader.id, author.id, T, None, False)
+            left_out.add(reader.id)
+        elif n % 17 == 0:
+            await graph.mute(reader.id, author.id, T, T + 1, False)  # expired: no effect
+        if n % 2 == 0:
+            await graph.follow(reader.id, answered.id, T)
+    ids = [r.id for r in readers]
+    assert len(left_out) > 100
+    assert await graph.audience(ids, NOW, [author.id]) == set(ids) - left_out
+    followers = {r.id for n, r in enumerate(readers) if n % 2 == 0}
+    assert await graph.audience(ids, NOW, [author.id], answered.id) == followers - left_out
