@@ -35,7 +35,7 @@ from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction
 from neo4j.exceptions import ConstraintError, ServiceUnavailable, SessionExpired, TransientError
 
 from core.models import BlockOutcome, Credentials, FollowEdge, NewUser, UserRecord
-from graph.port import HandleTakenError
+from graph.port import BlockedError, HandleTakenError
 
 # Driver errors that mean "the graph is unreachable right now", not "your query is wrong".
 UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
@@ -209,14 +209,26 @@ class Neo4jSocialGraph:
         return _user(rows[0]) if rows else None
 
     async def follow(self, follower_id: int, followee_id: int, since_ms: int) -> bool | None:
-        # MERGE locks both end nodes, so concurrent follows never duplicate the edge.
-        rows = await self._write(
-            "MATCH (a:User {id: $a}), (b:User {id: $b})"
-            " MERGE (a)-[r:FOLLOWS]->(b) ON CREATE SET r.since = $since, r.fresh = true"
-            " WITH r, coalesce(r.fresh, false) AS created REMOVE r.fresh RETURN created",
-            {"a": follower_id, "b": followee_id, "since": since_ms},
-        )
-        return bool(rows[0]["created"]) if rows else None
+        # MERGE locks both end nodes, so concurrent follows never duplicate the edge; a
+        # block takes the same locks, so the block check after the MERGE sees any block
+        # committed before, and a block committed after finds this edge to delete.
+        async def work(tx: AsyncManagedTransaction) -> bool | None:
+            result = await tx.run(
+                "MATCH (a:User {id: $a}), (b:User {id: $b})"
+                " MERGE (a)-[r:FOLLOWS]->(b) ON CREATE SET r.since = $since, r.fresh = true"
+                " WITH a, b, r, coalesce(r.fresh, false) AS created REMOVE r.fresh"
+                " RETURN created, EXISTS { (a)-[:BLOCKS]-(b) } AS blocked",
+                {"a": follower_id, "b": followee_id, "since": since_ms},
+            )
+            rows = await result.data()
+            if not rows:
+                return None
+            if rows[0]["blocked"]:
+                raise BlockedError(f"{follower_id} and {followee_id}: a block")  # rolls back
+            return bool(rows[0]["created"])
+
+        async with self.driver.session(database=self.database) as session:
+            return await session.execute_write(work)
 
     async def unfollow(self, follower_id: int, followee_id: int) -> bool:
         rows = await self._write(

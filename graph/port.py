@@ -26,6 +26,10 @@ class HandleTakenError(Exception):
     """Another user already has this handle (compared case-insensitively)."""
 
 
+class BlockedError(Exception):
+    """One of the two users blocks the other: no follow between them."""
+
+
 class SocialGraph(Protocol):
     async def create_user(self, user: NewUser) -> UserRecord:
         """Store a new user; raises HandleTakenError when the handle is in use."""
@@ -48,7 +52,11 @@ class SocialGraph(Protocol):
         ...
 
     async def follow(self, follower_id: int, followee_id: int, since_ms: int) -> bool | None:
-        """Create the edge: True if new, False if it existed, None if a user is missing."""
+        """Create the edge: True if new, False if it existed, None if a user is missing.
+
+        Raises BlockedError, creating nothing, when either user blocks the other:
+        checked in the same transaction, so a follow racing a block never survives it.
+        """
         ...
 
     async def unfollow(self, follower_id: int, followee_id: int) -> bool:

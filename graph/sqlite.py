@@ -10,7 +10,7 @@ from typing import Any
 
 from core.models import BlockOutcome, Credentials, FollowEdge, NewUser, UserRecord
 from core.sqlite import SqliteAdapter, SqliteDatabase, json_list
-from graph.port import HandleTakenError
+from graph.port import BlockedError, HandleTakenError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -209,6 +209,12 @@ class SqliteSocialGraph(SqliteAdapter):
         def work(conn: sqlite3.Connection) -> bool | None:
             if not _both_exist(conn, follower_id, followee_id):
                 return None
+            if conn.execute(
+                "SELECT 1 FROM blocks WHERE (blocker_id = ? AND blocked_id = ?)"
+                " OR (blocker_id = ? AND blocked_id = ?)",
+                (follower_id, followee_id, followee_id, follower_id),
+            ).fetchone():
+                raise BlockedError(f"{follower_id} and {followee_id}: a block")
             cursor = conn.execute(
                 "INSERT OR IGNORE INTO follows (follower_id, followee_id, since) VALUES (?, ?, ?)",
                 (follower_id, followee_id, since_ms),

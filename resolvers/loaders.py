@@ -167,8 +167,13 @@ async def prefetch_tweet_fields(
     loader future.
     """
     batches = []
+    users: list[int] = []
     if "author" in fields:
-        batches.append(loaders.users.prefetch(t.author_id for t in records))
+        users += [t.author_id for t in records]
+    if "mentions" in fields:
+        users += [m for t in records for m in t.mention_ids]
+    if users:
+        batches.append(loaders.users.prefetch(users))
     if loaders.viewer_id is not None:
         ids = [t.id for t in records]
         if "viewerHasLiked" in fields:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from core.errors import UserError
 from core.ids import SnowflakeGenerator, id_timestamp_ms
 from core.models import FollowEdge, UserRecord
-from graph.port import SocialGraph
+from graph.port import BlockedError, SocialGraph
 from services.notifications import NotificationService
 from services.relations import RelationService
 from timeline.fanout import FanOut
@@ -35,7 +35,10 @@ class SocialService:
         if self.relations is not None:
             await self.relations.refuse_if_blocked(viewer_id, user_id, "userId", "follow it")
         since = id_timestamp_ms(self.ids.next_id())
-        created = await self.graph.follow(viewer_id, user_id, since)
+        try:
+            created = await self.graph.follow(viewer_id, user_id, since)
+        except BlockedError:  # a block made since the check above
+            raise UserError("FORBIDDEN", "A block stands between you: no follow.", "userId") from None
         if created is None:
             raise UserError("NOT_FOUND", "No such user.", "userId")
         if created:

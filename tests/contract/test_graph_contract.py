@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from core.models import Credentials, FollowEdge, NewUser, UserRecord
-from graph.port import HandleTakenError, SocialGraph
+from graph.port import BlockedError, HandleTakenError, SocialGraph
 
 _ids = itertools.count(1_000_001)
 T = 1_700_000_000_000  # a follow time in unix ms
@@ -400,6 +400,18 @@ async def test_block_is_new_and_removes_the_follows_both_ways(graph: SocialGraph
     assert await graph.count_followers([a.id, b.id]) == {a.id: 0, b.id: 0}
     assert await graph.count_following([a.id, b.id]) == {a.id: 0, b.id: 0}
     assert await graph.blocked(a.id, 10) == [FollowEdge(b.id, T + 1)]
+
+
+async def test_no_follow_across_a_block_either_way(graph: SocialGraph) -> None:
+    alice, bob, carol = await make_users(graph, 3, "nf")
+    await graph.block(alice.id, bob.id, T)
+    for follower, followee in ((alice, bob), (bob, alice)):
+        with pytest.raises(BlockedError):
+            await graph.follow(follower.id, followee.id, T + 1)
+    assert await graph.existing_follows([(alice.id, bob.id), (bob.id, alice.id)]) == set()
+    assert await graph.follow(alice.id, carol.id, T + 2) is True  # others are unaffected
+    await graph.unblock(alice.id, bob.id)
+    assert await graph.follow(bob.id, alice.id, T + 3) is True
 
 
 async def test_block_removes_a_follow_in_either_single_direction(graph: SocialGraph) -> None:

@@ -6,6 +6,8 @@ folder, the in-memory timeline cache), built the way the app builds them.
 
 from __future__ import annotations
 
+import dataclasses
+
 import asyncio
 import tempfile
 from collections.abc import AsyncIterator
@@ -417,12 +419,13 @@ async def test_home_pages_by_before_id_yield_every_tweet_exactly_once(
 async def test_user_timeline_can_leave_out_replies(services: Services) -> None:
     alice = await sign_up(services, "alice")
     own = await services.tweets.create(alice.id, "own")
-    reply = TweetRecord(
-        id=own.id + 1, author_id=alice.id, text="re", created_at_ms=0, in_reply_to_id=own.id
-    )
-    await services.stores.tweets.insert_tweet(reply)
-    assert await services.tweets.by_author(alice.id, 10, None, include_replies=True) == [reply, own]
-    assert await services.tweets.by_author(alice.id, 10, None, include_replies=False) == [own]
+    reply = await services.tweets.create(alice.id, "re", in_reply_to_id=own.id)
+    counted = dataclasses.replace(own, reply_count=1)  # the reply counts on its parent
+    assert await services.tweets.by_author(alice.id, 10, None, include_replies=True) == [
+        reply,
+        counted,
+    ]
+    assert await services.tweets.by_author(alice.id, 10, None, include_replies=False) == [counted]
 
 
 # --- the home timeline against a naive model ----------------------------------------
