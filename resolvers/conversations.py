@@ -13,6 +13,9 @@ from resolvers.pagination import MAX_PAGE_SIZE, Page, decode_cursor, page_size
 from resolvers.timelines import Fetch, of_rows, visible_rows
 
 
+DEFAULT_ANCESTORS = 10
+
+
 async def _listed(
     ctx: Context, fetch: Fetch, first: int | None, after: str | None, fields: frozenset[str]
 ) -> Page[TweetRecord]:
@@ -64,7 +67,7 @@ async def ancestors(ctx: Context, record: TweetRecord, last: int | None) -> list
     batch: the reply carries their ids. Deleted ones are left out."""
     if last is not None and last < 0:
         raise BadUserInput("`last` cannot be negative.")
-    count = MAX_PAGE_SIZE if last is None else min(last, MAX_PAGE_SIZE)
+    count = DEFAULT_ANCESTORS if last is None else min(last, MAX_PAGE_SIZE)
     if count == 0 or not record.ancestor_ids:
         return []
     found = await ctx.loaders.tweets.load_many(list(record.ancestor_ids[-count:]))

@@ -16,6 +16,8 @@ from app import SERVICES_KEY, create_app
 from bootstrap.services import Overrides
 from bootstrap.settings import Settings
 from core.security import Passwords
+from docstore.mongo import MongoTweetStore
+from docstore.notifications_mongo import MongoNotificationStore
 from graph.neo4j import connect as neo4j_connect
 from tests.backends import fresh_mongo_db
 
@@ -151,14 +153,38 @@ def answer(body: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in body.items() if key != "extensions"}
 
 
+def serialize_standin_transactions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the MongoDB stand-in, run the app's transactions one at a time.
+
+    Test set-up for nx-27017 only (see StandinMongoTweetStore in tests/backends.py):
+    it runs every session's transaction as a savepoint on one SQLite connection, so
+    two open at once corrupt each other ("no such savepoint"), whichever stores they
+    come from. Real MongoDB isolates them, and with CHIRP_TEST_MONGODB_URI nothing
+    is serialized.
+    """
+    one_at_a_time = asyncio.Lock()
+    for store in (MongoTweetStore, MongoNotificationStore):
+        original = store._transaction
+
+        async def serialized(self: Any, work: Any, _original: Any = original) -> Any:
+            async with one_at_a_time:
+                return await _original(self, work)
+
+        monkeypatch.setattr(store, "_transaction", serialized)
+
+
 @pytest.fixture(params=["embedded", "production"])
-async def chirp(request: pytest.FixtureRequest, make_client: AppFactory) -> GraphQLClient:
+async def chirp(
+    request: pytest.FixtureRequest, make_client: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> GraphQLClient:
     """A client of a fresh app, once on the embedded default and once on the production
     stores (Neo4j, MongoDB and Redis: the servers the test session runs)."""
     if request.param == "embedded":
         return await make_client()
     neo4j = request.getfixturevalue("neo4j_target")
     mongo = request.getfixturevalue("mongo_target")
+    if mongo.standin:
+        serialize_standin_transactions(monkeypatch)
     redis_url: str = request.getfixturevalue("redis_url")
     driver = neo4j_connect(neo4j.uri, neo4j.user, neo4j.password)
     await driver.execute_query("MATCH (n) DETACH DELETE n", database_=neo4j.database)
