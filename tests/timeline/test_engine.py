@@ -495,11 +495,13 @@ async def test_a_page_costs_the_same_store_calls_whatever_the_followees_and_page
 
     cached = await cost(few, 3)
     assert cached == await cost(many, 3) == await cost(many, 8)
-    # the celebrities followed, one batch of tweets by id, one check of their authors' edges
+    # the celebrities followed, one batch of tweets by id, one check of their authors' edges,
+    # whom the viewer blocks, is blocked by or mutes (asked once per read)
     assert cached == {
         "graph.followed_celebrities": 1,
         "tweets.get_tweets": 1,
         "graph.existing_follows": 1,
+        "graph.hidden_ids": 1,
     }
     # past the cached timeline the store is asked by author instead, once: that needs
     # every followee
@@ -509,6 +511,7 @@ async def test_a_page_costs_the_same_store_calls_whatever_the_followees_and_page
     assert deep == {
         "graph.followed_celebrities": 1,
         "graph.following_ids": 1,
+        "graph.hidden_ids": 1,
         "tweets.tweets_by_authors": 1,
     }
     await world.check(many)
@@ -657,5 +660,9 @@ async def test_the_pull_strategy_reads_every_followee_on_each_page(
     await world.settle()
     recorder.clear()
     assert len(await world.page(alice, 3)) == 3
-    assert recorder.calls == {"graph.following_ids": 1, "tweets.tweets_by_authors": 1}
+    assert recorder.calls == {
+        "graph.following_ids": 1,
+        "graph.hidden_ids": 1,  # whom the viewer blocks, is blocked by or mutes
+        "tweets.tweets_by_authors": 1,
+    }
     await world.check(alice)

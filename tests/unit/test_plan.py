@@ -477,6 +477,10 @@ def argument_values(world: World, parent: str, name: str, argument: str) -> list
         kind = CURSOR_KINDS[name]
         wrong = next(k for k in ("t", "l", "f") if k != kind)
         return [None, *world.cursors[kind], world.cursors[wrong][0], "not-a-cursor"]
+    if argument == "after":  # a connection without cursors in the world (replies, blocks...)
+        return [None, None, None, "not-a-cursor"]
+    if argument == "last":
+        return [2, 1, 0, None, 10, MAX_PAGE_SIZE, MAX_PAGE_SIZE + 1, -1]
     if argument == "includeReplies":
         return [False, True, None]
     if (parent, name, argument) == ("Query", "user", "handle"):
@@ -633,7 +637,7 @@ class Writer:
             return f"{head} {body}", height + 1
         assert isinstance(named, GraphQLObjectType)
         factor = 1
-        if name in CURSOR_KINDS:
+        if name in CURSOR_KINDS or named.name.endswith("Connection"):
             factor = 3
         elif is_list(field_def) and name != "edges":
             factor = 2
