@@ -1,7 +1,15 @@
 r"""Validation and parsing of user-written text: tweets, handles, profiles.
 
-Every free-text field goes through the same small steps, each a function here
-so that later rules (twitter-text v3's weighted length) can build on them:
+A tweet's length, its URLs, mentions and hashtags follow twitter-text 3.1.0, the
+library frontends count characters with (``core/twitter_text.py``, a port):
+
+- its weighted length, config v3, at most 280: most characters count 1, but CJK
+  characters, most symbols and every emoji sequence count 2 (however many code
+  points: 👩\u200d💻 is 2), each URL 23, after NFC;
+- its URLs with or without a protocol (``example.com``), mentions (``@name``,
+  not ``@name/list``, not in an e-mail address, not inside a URL) and hashtags.
+
+Every free-text field goes through the same small steps, each a function here:
 
 1. ``clean_text``: line endings become ``\n``; control characters (Unicode
    category Cc, tab included) are dropped, newlines too in single-line fields
@@ -52,9 +60,18 @@ import unicodedata
 from dataclasses import dataclass
 
 from core.errors import UserError
+from core.twitter_text import (
+    CONFIG_V3,
+    MentionOrList,
+    extract_hashtags_with_indices,
+    extract_mentions_or_lists_with_indices,
+    extract_urls_with_indices,
+    parse_tweet,
+    remove_overlapping_entities,
+)
 
-MAX_TWEET_LENGTH = 280
-URL_WEIGHT = 23  # a URL counts as long as its short link
+MAX_TWEET_LENGTH = CONFIG_V3.max_weighted_tweet_length  # 280
+URL_WEIGHT = CONFIG_V3.transformed_url_length  # 23: a URL counts as long as its short link
 MAX_HANDLE_LENGTH = 15
 MAX_DISPLAY_NAME_LENGTH = 50
 MAX_BIO_LENGTH = 160
@@ -62,22 +79,9 @@ MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 256
 
 HANDLE_RE = re.compile(r"[A-Za-z0-9_]{1,15}")
-# http(s) URLs up to whitespace or an invisible format character (a direction
-# control or zero-width character is never part of a URL: a link wrapped in an
-# isolate keeps its closing U+2069); trailing punctuation that usually ends a
-# sentence is not part of the URL.
-URL_RE = re.compile(
-    r"\bhttps?://[^\s<>\"'`\u00ad\u061c\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]+",
-    re.IGNORECASE,
-)
-_URL_TRAILING = ".,;:!?)]}'\""
-HASHTAG_RE = re.compile(r"(?<![\w#&])#(\w{1,100})")
-MENTION_RE = re.compile(r"(?<![\w@])@([A-Za-z0-9_]{1,15})(?![A-Za-z0-9_@])")
 
 
 # --- characters ----------------------------------------------------------------
-
-LINE_BREAKS = frozenset("\n\u2028\u2029")  # newline, LINE SEPARATOR, PARAGRAPH SEPARATOR
 
 # twitter-text's invalid characters: U+FFFE and U+FFFF are noncharacters,
 # U+FEFF is a byte order mark (ZERO WIDTH NO-BREAK SPACE).
@@ -168,6 +172,10 @@ def unpaired_bidi_controls(text: str) -> list[str]:
     return unpaired
 
 
+# every character invalid_characters can find
+_MAYBE_INVALID = re.compile("[\ufffe\uffff\ufeff\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
 def invalid_characters(text: str, *, paired_bidi: bool) -> list[str]:
     """The characters that make ``text`` unacceptable, each once, in order of first appearance.
 
@@ -176,6 +184,8 @@ def invalid_characters(text: str, *, paired_bidi: bool) -> list[str]:
     bios) only those left unpaired on their line, otherwise (display names)
     all of them. See the module docstring for why.
     """
+    if not _MAYBE_INVALID.search(text):
+        return []
     refused = set(unpaired_bidi_controls(text)) if paired_bidi else BIDI_CONTROLS
     found: dict[str, None] = {}
     for ch in text:
@@ -207,15 +217,17 @@ def refuse_invalid_characters(text: str, field: str, subject: str, *, paired_bid
 # --- cleaning ------------------------------------------------------------------
 
 
-def _kept(ch: str, keep_newlines: bool) -> bool:
-    if ch in LINE_BREAKS:
-        return keep_newlines
-    return unicodedata.category(ch) != "Cc"
+# control characters (category Cc: U+0000-U+001F, U+007F-U+009F), the newline kept or not, and
+# U+2028/U+2029 when newlines are not kept
+_DROPPED = {
+    True: re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]+"),
+    False: re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+"),
+}
 
 
 def _strip_controls(text: str, keep_newlines: bool) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return "".join(ch for ch in text if _kept(ch, keep_newlines))
+    return _DROPPED[keep_newlines].sub("", text)
 
 
 def clean_text(text: str, keep_newlines: bool = True) -> str:
@@ -226,34 +238,27 @@ def clean_text(text: str, keep_newlines: bool = True) -> str:
 
 @dataclass(frozen=True)
 class UrlSpan:
-    start: int
+    start: int  # Python string indices into the text
     end: int
-    url: str
+    url: str  # as written: a scheme only if the text has one
 
 
 def find_urls(text: str) -> list[UrlSpan]:
-    spans: list[UrlSpan] = []
-    for match in URL_RE.finditer(text):
-        url = match.group(0)
-        while url and url[-1] in _URL_TRAILING:
-            # keep a closing parenthesis that belongs to the URL, as in Wikipedia links
-            if url[-1] == ")" and url.count("(") >= url.count(")"):
-                break
-            url = url[:-1]
-        if len(url) > len("https://"):
-            spans.append(UrlSpan(match.start(), match.start() + len(url), url))
-    return spans
+    """The URLs twitter-text finds in ``text``, in order: with or without a protocol
+    (``https://example.com/a``, ``example.com``), sentence punctuation after them left out."""
+    return [UrlSpan(url.start, url.end, url.url) for url in extract_urls_with_indices(text)]
 
 
 def weighted_length(text: str) -> int:
-    """Length as counted against the limit: code points, each URL counting 23."""
-    spans = find_urls(text)
-    return len(text) - sum(s.end - s.start for s in spans) + URL_WEIGHT * len(spans)
+    """twitter-text's weighted length (config v3) of ``text``, NFC-normalised: each character 1
+    or 2 by its range, each emoji sequence 2, each URL 23."""
+    return parse_tweet(text).weighted_length
 
 
 def validate_tweet_text(raw: str) -> str:
     """The text to store, or a UserError (INVALID_CHARACTERS, EMPTY, TOO_LONG) naming field
-    ``text``. Invisible-only text is EMPTY; directional embeddings and isolates must be paired."""
+    ``text``. Invisible-only text is EMPTY; directional embeddings and isolates must be paired;
+    the weighted length is at most 280."""
     text = clean_text(raw)
     refuse_invalid_characters(text, "text", "A tweet", paired_bidi=True)
     if not has_visible_text(text):
@@ -262,35 +267,37 @@ def validate_tweet_text(raw: str) -> str:
     if length > MAX_TWEET_LENGTH:
         raise UserError(
             "TOO_LONG",
-            f"A tweet is at most {MAX_TWEET_LENGTH} characters (each link counts "
-            f"{URL_WEIGHT}); this one is {length}.",
+            f"A tweet is at most {MAX_TWEET_LENGTH} characters, weighted (CJK characters and "
+            f"emoji count 2, each link {URL_WEIGHT}); this one is {length}.",
             "text",
         )
     return text
 
 
-def _without_urls(text: str) -> str:
-    out = text
-    for span in reversed(find_urls(text)):
-        out = out[: span.start] + " " * (span.end - span.start) + out[span.end :]
-    return out
-
-
 def extract_hashtags(text: str) -> list[str]:
-    """Hashtags, lower-cased, without '#', unique, in order of appearance."""
+    """twitter-text's hashtags, without the sign, case-folded, unique, in order of appearance."""
     seen: dict[str, None] = {}
-    for match in HASHTAG_RE.finditer(_without_urls(text)):
-        tag = match.group(1).lower()
-        if not tag.replace("_", "").isdigit():  # '#1' is not a hashtag
-            seen.setdefault(tag, None)
+    for tag in extract_hashtags_with_indices(text):
+        seen.setdefault(tag.hashtag.casefold(), None)
     return list(seen)
 
 
+def extract_mentions_with_indices(text: str) -> list[MentionOrList]:
+    """twitter-text's mentions (lists left out), except those inside a URL, as twitter-text's
+    entity extraction (what it links) drops them: ``https://example.social/@bob`` mentions
+    nobody."""
+    mentions = extract_mentions_or_lists_with_indices(text)
+    if not mentions:
+        return []
+    entities = remove_overlapping_entities([*extract_urls_with_indices(text), *mentions])
+    return [e for e in entities if isinstance(e, MentionOrList) and not e.list_slug]
+
+
 def extract_mentions(text: str) -> list[str]:
-    """Mentioned handles, lower-cased, unique, in order of appearance."""
+    """Mentioned screen names, lower-cased, unique, in order of appearance."""
     seen: dict[str, None] = {}
-    for match in MENTION_RE.finditer(_without_urls(text)):
-        seen.setdefault(match.group(1).lower(), None)
+    for mention in extract_mentions_with_indices(text):
+        seen.setdefault(mention.screen_name.lower(), None)
     return list(seen)
 
 

@@ -1,14 +1,27 @@
 """Short links, t.co style: URLs in tweets are stored behind CHIRP_PUBLIC_URL/l/<code>.
 
 ``shorten`` replaces each URL of a tweet's text by its short link when the tweet
-is posted; ``GET /l/<code>`` expands it (``web/media_routes.py``).
+is posted; ``GET /l/<code>`` expands it (``web/media_routes.py``). The URLs are
+twitter-text's, some without a protocol (``example.com/a``): each is stored as
+written (the tweet's ``expandedUrl``), and a short link to one without a
+protocol redirects to it over https, as twitter-text assumes.
 """
 
 from __future__ import annotations
 
+import re
+
 from core.links import CODE_LENGTH, MAX_CODE_LENGTH, short_code
 from core.text import find_urls
+from core.twitter_text import DEFAULT_PROTOCOL
 from docstore.attachments import AttachmentStore
+
+_HAS_PROTOCOL = re.compile(r"(?ai:https?://)")  # the only protocols twitter-text finds
+
+
+def browser_url(url: str) -> str:
+    """``url`` as a browser opens it: ``example.com/a`` becomes ``https://example.com/a``."""
+    return url if _HAS_PROTOCOL.match(url) else DEFAULT_PROTOCOL + url
 
 
 class LinkService:
@@ -41,6 +54,8 @@ class LinkService:
         return out, tuple(reversed(links))
 
     async def expand(self, code: str) -> str | None:
+        """Where the short link ``code`` redirects: its URL, with a protocol."""
         if not code.isalnum() or len(code) > MAX_CODE_LENGTH:
             return None
-        return (await self.records.get_links([code])).get(code)
+        url = (await self.records.get_links([code])).get(code)
+        return None if url is None else browser_url(url)

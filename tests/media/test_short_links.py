@@ -74,16 +74,33 @@ async def test_urls_are_replaced_by_short_links_in_order(gql: GraphQLClient) -> 
     assert read["tweet"] == {"text": tweet["text"], "links": tweet["links"]}
 
 
-async def test_only_http_and_https_urls_are_linked(gql: GraphQLClient) -> None:
+async def test_only_http_and_https_urls_and_urls_without_a_protocol_are_linked(
+    gql: GraphQLClient,
+) -> None:
+    """twitter-text's URLs: other schemes are not URLs (nor an address's domain), a bare domain is."""
     alice, _ = await gql.sign_up("alice")
-    text = (
-        "files at ftp://files.example.com/x, mail mailto:a@example.com, www.example.com, https://"
-    )
+    text = "files at ftp://files.example.com/x, mail mailto:a@example.com, https://, or www.example.com."
     tweet = await posted(gql, alice, text)
-    assert tweet["text"] == text
-    assert tweet["links"] == []
+    (code,) = SHORT.findall(tweet["text"])
+    assert tweet["text"] == text.replace("www.example.com", f"{PUBLIC_URL}/l/{code}")
+    assert [link["expandedUrl"] for link in tweet["links"]] == ["www.example.com"]
     upper = await posted(gql, alice, "HTTPS://EXAMPLE.COM/Path")
     assert [link["expandedUrl"] for link in upper["links"]] == ["HTTPS://EXAMPLE.COM/Path"]
+
+
+async def test_a_url_without_a_protocol_keeps_it_as_written_and_redirects_over_https(
+    gql: GraphQLClient,
+) -> None:
+    alice, _ = await gql.sign_up("alice")
+    tweet = await posted(gql, alice, "docs at example.com/guide?page=2 and python.org")
+    assert [link["expandedUrl"] for link in tweet["links"]] == [
+        "example.com/guide?page=2",
+        "python.org",
+    ]
+    assert [await follow_link(gql, link["shortUrl"]) for link in tweet["links"]] == [
+        (301, "https://example.com/guide?page=2"),
+        (301, "https://python.org"),
+    ]
 
 
 async def test_the_same_url_always_gets_the_same_code(gql: GraphQLClient) -> None:
@@ -115,12 +132,21 @@ async def test_a_short_link_redirects_permanently(gql: GraphQLClient) -> None:
 
 async def test_an_international_url_redirects_as_a_valid_uri(gql: GraphQLClient) -> None:
     alice, _ = await gql.sign_up("alice")
-    tweet = await posted(gql, alice, "see https://例え.jp/パス?q=ü")
+    tweet = await posted(gql, alice, "see https://例え.jp/über/путь?q=1")
     (link,) = tweet["links"]
-    assert (link["expandedUrl"], link["displayUrl"]) == ("https://例え.jp/パス?q=ü", "例え.jp")
+    assert (link["expandedUrl"], link["displayUrl"]) == ("https://例え.jp/über/путь?q=1", "例え.jp")
     status, location = await follow_link(gql, link["shortUrl"])
     assert status == 301
-    assert location == "https://xn--r8jz45g.jp/%E3%83%91%E3%82%B9?q=%C3%BC"
+    assert location == "https://xn--r8jz45g.jp/%C3%BCber/%D0%BF%D1%83%D1%82%D1%8C?q=1"
+
+
+async def test_a_url_ends_where_twitter_text_ends_it(gql: GraphQLClient) -> None:
+    """A path holds Latin and Cyrillic letters, not Japanese: the rest stays text."""
+    alice, _ = await gql.sign_up("alice")
+    tweet = await posted(gql, alice, "see https://例え.jp/パス")
+    (link,) = tweet["links"]
+    assert link["expandedUrl"] == "https://例え.jp/"
+    assert tweet["text"] == f"see {link['shortUrl']}パス"
 
 
 async def test_unknown_and_malformed_codes_are_not_found(gql: GraphQLClient) -> None:

@@ -1,5 +1,10 @@
 """User-written text (core/text.py): cleaning, invisible and refused characters, tweet length,
-tags, mentions, fields."""
+URLs, tags, mentions, fields.
+
+Length, URLs, mentions and hashtags are twitter-text's (its conformance suite and the npm
+package itself check them in tests/unit/test_twitter_text_conformance.py and
+tests/conformance/test_twitter_text_npm.py); these tests say what that means for Chirp.
+"""
 
 from __future__ import annotations
 
@@ -308,10 +313,62 @@ def test_plain_text_of_280_characters_passes_and_281_fails() -> None:
     assert "281" in error.message
 
 
-def test_280_emoji_pass_and_281_fail() -> None:
-    assert weighted_length("🐦" * 280) == 280
-    assert validate_tweet_text("🐦" * 280) == "🐦" * 280
-    assert user_error(validate_tweet_text, "🐦" * 281).code == "TOO_LONG"
+def test_the_message_says_the_weighted_limit_and_the_length_found() -> None:
+    error = user_error(validate_tweet_text, "日" * 141)
+    assert (error.code, error.field) == ("TOO_LONG", "text")
+    assert "280" in error.message
+    assert "282" in error.message
+
+
+def test_140_emoji_pass_and_141_fail_as_each_counts_2() -> None:
+    assert weighted_length("🐦" * 140) == 280
+    assert validate_tweet_text("🐦" * 140) == "🐦" * 140
+    assert user_error(validate_tweet_text, "🐦" * 141).code == "TOO_LONG"
+
+
+def test_140_cjk_characters_pass_and_141_fail_as_each_counts_2() -> None:
+    assert weighted_length("日本語") == 6
+    assert validate_tweet_text("日" * 140) == "日" * 140
+    assert user_error(validate_tweet_text, "日" * 141).code == "TOO_LONG"
+    assert user_error(validate_tweet_text, "한" * 141).code == "TOO_LONG"
+
+
+@pytest.mark.parametrize(
+    ("text", "length"),
+    [
+        ("Ünïcödé", 7),  # Latin, Cyrillic, Greek, Hebrew, Arabic...: U+0000-U+10FF count 1
+        ("Привет", 6),
+        ("שלום", 4),
+        ("\u2014\u2019\u2033", 3),  # dashes and quotes U+2010-U+201F, primes U+2032-U+2037
+        ("\u2026", 2),  # the ellipsis is U+2026, outside those ranges
+        ("\u1100", 2),  # Hangul jamo: the first code point past U+10FF
+        ("\ufe0f", 2),
+    ],
+)
+def test_characters_count_1_or_2_by_their_range(text: str, length: int) -> None:
+    assert weighted_length(text) == length
+
+
+@pytest.mark.parametrize(
+    "emoji",
+    [
+        "\U0001f469\u200d\U0001f4bb",  # woman technologist: a ZWJ sequence
+        "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466",  # family of four
+        "\U0001f44d\U0001f3fd",  # thumbs up, medium skin tone
+        "\U0001f1fa\U0001f1f8",  # a flag: two regional indicators
+        "1\ufe0f\u20e3",  # keycap
+        "\u00a9\ufe0f",  # copyright sign as an emoji
+        "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f",  # Scotland
+    ],
+)
+def test_an_emoji_sequence_counts_2_whatever_its_code_points(emoji: str) -> None:
+    assert weighted_length(emoji) == 2
+    assert weighted_length(f"a{emoji}b") == 4
+
+
+def test_a_symbol_without_emoji_presentation_counts_as_its_character() -> None:
+    assert weighted_length("\u00a9") == 1  # in the Latin-1 range
+    assert weighted_length("\u00a9\ufe0f") == 2
 
 
 def test_each_url_counts_23_however_long_it_is() -> None:
@@ -330,6 +387,36 @@ def test_a_tweet_of_257_characters_plus_one_long_url_is_exactly_280() -> None:
 
     error = user_error(validate_tweet_text, "a" + text)
     assert error.code == "TOO_LONG"
+
+
+def test_a_url_without_a_protocol_is_a_url_and_counts_23() -> None:
+    spans = find_urls("docs at example.com/guide, www.python.org and t.co/abc.")
+    assert [s.url for s in spans] == ["example.com/guide", "www.python.org", "t.co/abc"]
+    assert weighted_length("example.com") == 23
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "mail bob@example.com",  # an address's domain
+        "see -example.com",  # after a hyphen, a slash, a dot or an underscore
+        "version 1.2.3",
+        "example.notatld",
+        "Done.Then",  # "then" is no top-level domain ("hello.world" is a URL: .world is one)
+    ],
+)
+def test_things_that_are_not_urls_without_a_protocol(text: str) -> None:
+    assert find_urls(text) == []
+
+
+def test_a_t_co_url_takes_no_path_after_its_code() -> None:
+    assert [s.url for s in find_urls("http://t.co/abc123/more")] == ["http://t.co/abc123"]
+
+
+def test_url_indices_are_python_string_indices() -> None:
+    text = "🐦 日本 https://example.com/a"
+    [span] = find_urls(text)
+    assert text[span.start : span.end] == span.url == "https://example.com/a"
 
 
 def test_sentence_punctuation_after_a_url_is_not_part_of_it() -> None:
@@ -352,18 +439,37 @@ def test_urls_are_found_case_insensitively() -> None:
 # --- hashtags and mentions ------------------------------------------------------------
 
 
-def test_hashtags_are_lower_cased_unique_and_in_order() -> None:
+def test_hashtags_are_case_folded_unique_and_in_order() -> None:
     assert extract_hashtags("#Chirp loves #GraphQL and #chirp, #CHIRP again") == [
         "chirp",
         "graphql",
     ]
+    assert extract_hashtags("#Straße #STRASSE") == ["strasse"]  # full case folding
 
 
-def test_hashtags_may_hold_unicode_letters_and_digits_after_a_letter() -> None:
-    assert extract_hashtags("#Café #año2024 #日本") == ["café", "año2024", "日本"]
+def test_hashtags_may_hold_unicode_letters_marks_and_digits() -> None:
+    assert extract_hashtags("#Café #año2024 #日本 #1st #ашок #트위터") == [
+        "café",
+        "año2024",
+        "日本",
+        "1st",
+        "ашок",
+        "트위터",
+    ]
+    assert extract_hashtags("#\U00020021") == ["\U00020021"]  # a CJK letter outside the BMP
 
 
-@pytest.mark.parametrize("text", ["#1", "#2024", "#_1", "# tag", "a#tag", "##tag", "&#39;"])
+def test_a_full_width_hash_sign_starts_a_hashtag_too() -> None:
+    assert extract_hashtags("＃Tag") == ["tag"]
+
+
+def test_a_hash_sign_before_one_starts_nothing_but_the_second_starts_a_hashtag() -> None:
+    assert extract_hashtags("##tag") == ["tag"]
+
+
+@pytest.mark.parametrize(
+    "text", ["#1", "#2024", "#_1", "# tag", "a#tag", "&#39;", "#tag#", "#\ufe0f\u20e3"]
+)
 def test_things_that_are_not_hashtags(text: str) -> None:
     assert extract_hashtags(text) == []
 
@@ -378,10 +484,24 @@ def test_mentions_are_lower_cased_unique_and_in_order() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["a@b.com", "mail me: someone@example.org", "@", "@@bob", "@abcdefghijklmnop", "x@bob"],
+    ["a@b.com", "mail me: someone@example.org", "@", "@@bob", "x@bob", "@bob@", "@bobé", "f!@kn"],
 )
 def test_things_that_are_not_mentions(text: str) -> None:
     assert extract_mentions(text) == []
+
+
+def test_a_full_width_at_sign_and_a_retweet_prefix_mention_too() -> None:
+    assert extract_mentions("＠Bob RT@carol rt:@dave") == ["bob", "carol", "dave"]
+
+
+def test_a_list_is_not_a_mention_of_its_owner() -> None:
+    assert extract_mentions("see @bob/cool-people and @carol") == ["carol"]
+    assert extract_mentions("@bob/7list") == ["bob"]  # a list's name starts with a letter
+
+
+def test_a_mention_is_at_most_20_characters_as_twitter_text_takes_them() -> None:
+    assert extract_mentions("@" + "a" * 20) == ["a" * 20]
+    assert extract_mentions("@" + "a" * 21) == ["a" * 20]
 
 
 def test_mentions_inside_urls_are_ignored() -> None:
@@ -539,7 +659,10 @@ def test_an_accepted_display_name_holds_no_direction_control_and_shows_something
 
 @settings(max_examples=200, deadline=None)
 @given(TWEETISH)
-def test_extracted_tags_and_mentions_are_lower_case_and_unique(raw: str) -> None:
-    for found in (extract_hashtags(raw), extract_mentions(raw)):
-        assert len(found) == len(set(found))
-        assert all(item == item.lower() for item in found)
+@example("#\u13f8 #\u13f0")  # Cherokee case-folds to its capital letters
+def test_extracted_tags_are_case_folded_mentions_lower_case_and_each_unique(raw: str) -> None:
+    tags, mentions = extract_hashtags(raw), extract_mentions(raw)
+    assert len(tags) == len(set(tags))
+    assert all(tag == tag.casefold() for tag in tags)
+    assert len(mentions) == len(set(mentions))
+    assert all(name == name.lower() and name.isascii() for name in mentions)
