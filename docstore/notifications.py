@@ -21,8 +21,10 @@ marker is read. A group is read when its newest notification is.
 **Hidden actors.** Reads take ``exclude_actors``: the accounts the recipient
 muted (with notifications hidden) or blocks, or who block them, which the
 service asks the graph for. Their notifications are left out of pages, counts
-and groups (a group's count and actors without them; a group left with none is
-left out), so a mute that ends brings them back.
+and groups (a group's count, actors and newest notification without them, so a
+group whose newest is hidden takes the place, and the read state, of its newest
+visible one; a group left with none is left out), so a mute that ends brings
+them back.
 """
 
 from __future__ import annotations
@@ -92,7 +94,7 @@ class NotificationStore(Protocol):
     async def unread_group_count(
         self, recipient_id: int, exclude_actors: Collection[int] = ()
     ) -> int:
-        """Groups whose newest notification is newer than the read marker."""
+        """Groups whose newest (visible) notification is newer than the read marker."""
         ...
 
     async def read_marker(self, recipient_id: int) -> int:

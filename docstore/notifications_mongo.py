@@ -259,6 +259,8 @@ class MongoNotificationStore:
                 )
                 if seen is not None:
                     return None
+                if await self.notifications.find_one({"_id": Int64(notification.id)}, {"_id": 1}):
+                    raise  # the id is another notification's: a caller's mistake
         raise RuntimeError(f"notification {notification.id}: its group kept changing hands")
 
     async def _join(self, n: NotificationRecord, session: AsyncClientSession) -> str:

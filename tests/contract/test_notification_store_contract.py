@@ -12,7 +12,10 @@ from dataclasses import replace
 
 from core.ids import min_id_for_ms
 from core.models import GROUP_SPAN_MS, NotificationGroupRecord, NotificationRecord
+from docstore.mongo import connect as mongo_connect
 from docstore.notifications import NotificationStore
+from docstore.notifications_mongo import INDEXES, init_notifications
+from tests.backends import MongoTarget, fresh_mongo_db
 
 T0 = 1_790_000_000_000  # unix ms, the day these tests happen
 SECOND = 1000
@@ -266,7 +269,7 @@ async def test_replies_mentions_and_quotes_stand_alone(notifications: Notificati
             note("REPLY", BOB, 101, at=1),
             note("REPLY", BOB, 102, at=2),
             note("MENTION", CAROL, 103, at=3),
-            note("MENTION", DAVE, 104, at=4),
+            note("MENTION", DAVE, 103, at=4),  # even about one tweet
             note("QUOTE", BOB, 105, at=5),
         ],
     )
@@ -439,16 +442,27 @@ async def test_a_group_whose_newest_notification_is_hidden_takes_its_newest_visi
     bob_likes = await add(notifications, note("LIKE", BOB, TWEET, at=0))
     carol_likes = await add(notifications, note("LIKE", CAROL, OTHER_TWEET, at=MINUTE))
     await add(notifications, note("LIKE", MALLORY, TWEET, at=2 * MINUTE))
+    dave_follows = await add(notifications, note("FOLLOW", DAVE, at=3 * MINUTE))
+    await add(notifications, note("FOLLOW", MALLORY, at=4 * MINUTE))
     await notifications.mark_read(ALICE, carol_likes.id)
     hidden = [MALLORY]
-    first = await notifications.groups(ALICE, 1, exclude_actors=hidden)
-    assert [(g.tweet_id, g.latest_id) for g in first] == [(OTHER_TWEET, carol_likes.id)]
-    rest = await notifications.groups(ALICE, 5, first[-1].latest_id, exclude_actors=hidden)
-    assert [(g.tweet_id, g.latest_id, g.latest_at_ms, g.count, g.actor_ids) for g in rest] == [
-        (TWEET, bob_likes.id, bob_likes.created_at_ms, 1, (BOB,))
+    seen: list[NotificationGroupRecord] = []
+    before: int | None = None
+    for _ in range(4):  # one page per group, then an empty one
+        page = await notifications.groups(ALICE, 1, before, exclude_actors=hidden)
+        if not page:
+            break
+        seen += page
+        before = page[-1].latest_id
+    assert [(g.kind, g.tweet_id, g.latest_id, g.count, g.actor_ids) for g in seen] == [
+        ("FOLLOW", None, dave_follows.id, 1, (DAVE,)),
+        ("LIKE", OTHER_TWEET, carol_likes.id, 1, (CAROL,)),
+        ("LIKE", TWEET, bob_likes.id, 1, (BOB,)),
     ]
-    assert await notifications.unread_group_count(ALICE, exclude_actors=hidden) == 0
-    assert await notifications.unread_group_count(ALICE) == 1
+    assert seen[-1].latest_at_ms == bob_likes.created_at_ms
+    # TWEET's group is read for Alice: its newest visible notification is
+    assert await notifications.unread_group_count(ALICE, exclude_actors=hidden) == 1
+    assert await notifications.unread_group_count(ALICE) == 2
 
 
 async def test_hidden_actors_among_many_leave_the_rest_of_the_group(
@@ -543,3 +557,45 @@ async def test_recipients_are_isolated_from_each_other(notifications: Notificati
     assert [(g.key, g.count) for g in await notifications.groups(BOB, 10)] == [
         (for_bob.group_key, 1)
     ]
+
+
+# --- the MongoDB adapter's admin step -------------------------------------------------
+
+
+def test_the_mongo_index_plan_serves_the_reads_and_keeps_notifications_once() -> None:
+    plan = {
+        (collection, model.document["name"]): model.document
+        for collection, models in INDEXES.items()
+        for model in models
+    }
+
+    def key(collection: str, name: str) -> list[tuple[str, int]]:
+        return list(plan[(collection, name)]["key"].items())
+
+    assert key("notifications", "once") == [("recipient_id", 1), ("once", 1)]
+    assert plan[("notifications", "once")]["unique"] is True
+    assert key("notifications", "recipient_newest") == [("recipient_id", 1), ("_id", -1)]
+    assert key("notifications", "group_newest") == [
+        ("recipient_id", 1),
+        ("group_key", 1),
+        ("_id", -1),
+    ]
+    assert key("notification_groups", "latest") == [("recipient_id", 1), ("latest_id", -1)]
+
+
+async def test_the_mongo_admin_step_creates_every_index_and_can_run_again(
+    mongo_target: MongoTarget,
+) -> None:
+    # A database of its own: on nx-27017 the indexes holding _id break later inserts.
+    database = fresh_mongo_db()
+    client = mongo_connect(mongo_target.uri)
+    try:
+        for _ in range(2):
+            done = await init_notifications(client, database)
+            assert done == [
+                f"{database}.{collection}: indexes {', '.join(m.document['name'] for m in models)}"
+                for collection, models in INDEXES.items()
+            ]
+    finally:
+        await client.drop_database(database)
+        await client.close()
