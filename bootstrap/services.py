@@ -20,6 +20,7 @@ from bootstrap.stores import UNAVAILABLE_ERRORS, MediaStores, open_media, open_s
 from core.errors import UserError
 from core.ids import SnowflakeGenerator
 from core.security import Passwords, Tokens, load_or_create_secret
+from core.twitter_text import patterns as text_patterns
 from services.accounts import AccountService
 from services.apps import AppService
 from services.container import Services, Stores
@@ -257,6 +258,7 @@ async def serving(
             await stores.close()
         raise
     services = make_services(settings, stores, overrides.passwords, media, secret)
+    text_patterns()  # twitter-text's patterns compiled now, not on the first post
     await services.hub.start()
     try:
         async with (

@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-from docstore.notifications_mongo import MongoNotificationStore
-from docstore.notifications_sqlite import SqliteNotificationStore
 from minio import Minio
 from redis.asyncio import Redis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
@@ -37,6 +35,8 @@ from docstore.attachments_sqlite import SqliteAttachmentStore
 from docstore.mongo import UNAVAILABLE_ERRORS as MONGO_UNAVAILABLE
 from docstore.mongo import MongoTweetStore, init_database
 from docstore.mongo import connect as mongo_connect
+from docstore.notifications_mongo import MongoNotificationStore, init_notifications
+from docstore.notifications_sqlite import SqliteNotificationStore
 from docstore.sqlite import SqliteTweetStore
 from graph.neo4j import CONSTRAINTS as NEO4J_CONSTRAINTS
 from graph.neo4j import UNAVAILABLE_ERRORS as NEO4J_UNAVAILABLE
@@ -333,6 +333,8 @@ async def init_stores(settings: Settings) -> list[str]:
             done += [f"graph: {statement}" for statement in NEO4J_CONSTRAINTS]
         if isinstance(stores.tweets, MongoTweetStore):
             done += await init_database(stores.tweets.client, settings.mongodb_db)
+        if isinstance(stores.notifications, MongoNotificationStore):
+            done += await init_notifications(stores.notifications.client, settings.mongodb_db)
     finally:
         await stores.close()
     return done

@@ -25,4 +25,6 @@ def short_code(url: str, length: int = CODE_LENGTH) -> str:
 
 
 def display_url(url: str) -> str:
-    return urlsplit(url).hostname or url
+    """The host of a URL, for display; a URL written without a scheme (``example.com/a``,
+    as twitter-text finds them) is read as https."""
+    return urlsplit(url if "://" in url else f"https://{url}").hostname or url

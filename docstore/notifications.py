@@ -29,7 +29,7 @@ them back.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Protocol
 
 from core.models import NotificationGroupRecord, NotificationRecord
@@ -59,6 +59,10 @@ class NotificationStore(Protocol):
 
     async def withdraw_between(self, user_a: int, user_b: int) -> int:
         """Remove every notification either user has from the other (a block); how many."""
+        ...
+
+    async def get_notifications(self, ids: Sequence[int]) -> dict[int, NotificationRecord]:
+        """Notifications by id (Query.node); missing ids are absent."""
         ...
 
     async def page(

@@ -29,7 +29,7 @@ as ``docstore.mongo.init_database`` does for tweets.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
@@ -434,6 +434,12 @@ class MongoNotificationStore:
         raise RuntimeError(f"read marker of {recipient_id} kept changing hands")
 
     # --- reads ----------------------------------------------------------------------
+
+    async def get_notifications(self, ids: Sequence[int]) -> dict[int, NotificationRecord]:
+        if not ids:
+            return {}
+        cursor = self.notifications.find({"_id": {"$in": [Int64(i) for i in set(ids)]}})
+        return {int(doc["_id"]): _notification(doc) async for doc in cursor}
 
     async def page(
         self,

@@ -13,7 +13,7 @@ snapshot.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -232,6 +232,15 @@ class SqliteNotificationStore(SqliteAdapter):
             return len(rows)
 
         return await self.db.write(work)
+
+    async def get_notifications(self, ids: Sequence[int]) -> dict[int, NotificationRecord]:
+        if not ids:
+            return {}
+        sql = f"SELECT {_COLUMNS} FROM notifications WHERE id IN (SELECT value FROM json_each(?))"
+        wanted = json_list(set(ids))
+        return await self.db.read(
+            lambda conn: {row[0]: _notification(row) for row in conn.execute(sql, (wanted,))}
+        )
 
     async def page(
         self,

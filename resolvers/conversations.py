@@ -12,7 +12,6 @@ from resolvers.context import Context
 from resolvers.pagination import MAX_PAGE_SIZE, Page, decode_cursor, page_size
 from resolvers.timelines import Fetch, of_rows, visible_rows
 
-
 DEFAULT_ANCESTORS = 10
 
 

@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from core.errors import UserError
 from core.links import display_url
-from core.models import MediaRecord, TweetRecord, UserRecord
+from core.models import MediaRecord, NotificationRecord, TweetRecord, UserRecord
 from resolvers.context import Context
 from resolvers.ids import mutation_id, query_id
 
@@ -24,15 +24,28 @@ async def tweet(ctx: Context, raw_id: str) -> TweetRecord | None:
     return await ctx.loaders.tweets.load(query_id(raw_id))
 
 
-async def node(ctx: Context, raw_id: str) -> TweetRecord | UserRecord | MediaRecord | None:
-    """Any object by id: snowflake ids are unique across kinds, so look in every store."""
+async def node(
+    ctx: Context, raw_id: str
+) -> TweetRecord | UserRecord | MediaRecord | NotificationRecord | None:
+    """Any object by id: snowflake ids are unique across kinds, so look in every store
+    (a notification only for its recipient)."""
     value = query_id(raw_id)
-    found_tweet, found_user, found_media = await asyncio.gather(
-        ctx.loaders.tweets.load(value), ctx.loaders.users.load(value), ctx.loaders.media.load(value)
+    found_tweet, found_user, found_media, found_notification = await asyncio.gather(
+        ctx.loaders.tweets.load(value),
+        ctx.loaders.users.load(value),
+        ctx.loaders.media.load(value),
+        _own_notification(ctx, value),
     )
     if found_media is not None and found_media.status != "READY":
         found_media = None  # a pending upload is not an object yet
-    return found_tweet or found_user or found_media
+    return found_tweet or found_user or found_media or found_notification
+
+
+async def _own_notification(ctx: Context, notification_id: int) -> NotificationRecord | None:
+    service = ctx.services.notifications
+    if ctx.viewer_id is None or service is None:
+        return None
+    return await service.own(ctx.viewer_id, notification_id)
 
 
 def author(ctx: Context, record: TweetRecord, make: Callable[[UserRecord], T]) -> T | Awaitable[T]:

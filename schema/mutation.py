@@ -58,7 +58,10 @@ class LogInInput:
 class CreateTweetInput:
     text: str = strawberry.field(
         description="1-280 characters after NFC normalisation, each URL counting 23 "
-        "(its short link length); not only whitespace."
+        "(its short link length); not only whitespace. Characters are weighted as"
+        " twitter-text v3 counts them, so a client's counter and the server agree: code points"
+        " in U+0000-U+10FF, U+2000-U+200D, U+2010-U+201F and U+2032-U+2037 count 1, all"
+        " others (CJK, most symbols) 2, and an emoji sequence (ZWJ, skin tones, flags) 2."
         " Not only invisible characters either (zero-width characters, fillers, marks alone):"
         " EMPTY. INVALID_CHARACTERS for U+FEFF, U+FFFE, U+FFFF, the overrides U+202D/U+202E,"
         " or an embedding or isolate (U+202A/U+202B, U+2066-U+2068) not closed (U+202C,"

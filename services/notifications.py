@@ -173,6 +173,11 @@ class NotificationService:
 
     # --- reading ----------------------------------------------------------------
 
+    async def own(self, viewer_id: int, notification_id: int) -> NotificationRecord | None:
+        """The viewer's notification of this id; None for anyone else's, or none at all."""
+        found = (await self.store.get_notifications([notification_id])).get(notification_id)
+        return found if found is not None and found.recipient_id == viewer_id else None
+
     async def hidden_actors(self, viewer_id: int) -> set[int]:
         return await self.relations.hidden(viewer_id, notifications=True)
 

@@ -38,7 +38,9 @@ class SocialService:
         try:
             created = await self.graph.follow(viewer_id, user_id, since)
         except BlockedError:  # a block made since the check above
-            raise UserError("FORBIDDEN", "A block stands between you: no follow.", "userId") from None
+            raise UserError(
+                "FORBIDDEN", "A block stands between you: no follow.", "userId"
+            ) from None
         if created is None:
             raise UserError("NOT_FOUND", "No such user.", "userId")
         if created:

@@ -24,7 +24,7 @@ BUFFER = 100
 
 def is_tweet(event: Event) -> bool:
     """A new tweet's event (the other kinds carry a ``type``: notifications)."""
-    return event.get("type", "tweet") == "tweet"
+    return bool(event.get("type", "tweet") == "tweet")
 
 
 class _Subscriber:

@@ -86,6 +86,18 @@ async def test_add_returns_the_notification_as_stored_with_its_group_key(
     assert await notifications.page(ALICE, 10) == [stored]
 
 
+async def test_notifications_are_found_by_id_until_withdrawn(
+    notifications: NotificationStore,
+) -> None:
+    like = await add(notifications, note("LIKE", BOB, TWEET))
+    follow = await add(notifications, note("FOLLOW", CAROL, at=1))
+    found = await notifications.get_notifications([like.id, follow.id, 12345])
+    assert found == {like.id: like, follow.id: follow}
+    await notifications.withdraw(ALICE, "LIKE", BOB, TWEET)
+    assert await notifications.get_notifications([like.id]) == {}
+    assert await notifications.get_notifications([]) == {}
+
+
 async def test_a_notification_is_stored_once_per_kind_actor_and_tweet(
     notifications: NotificationStore,
 ) -> None:

@@ -187,15 +187,15 @@ async def apply(model: Model, runs: list[Run], op: Op) -> None:
         original = model.original_of(target)
         answered = None if original is None else model.tweets[original].author
         for run in runs:
-            call = run.world.services.tweets.create(
+            replying = run.world.services.tweets.create(
                 run.users[actor], f"reply {arg}", in_reply_to_id=run.ids[target]
             )
             if answered is None:
-                await expect_error(call, "NOT_FOUND")
+                await expect_error(replying, "NOT_FOUND")
             elif model.blocked(actor, answered):
-                await expect_error(call, "FORBIDDEN")
+                await expect_error(replying, "FORBIDDEN")
             else:
-                made = await call
+                made = await replying
                 assert made.in_reply_to_id == run.ids[original]  # type: ignore[index]
                 run.add(made.id)
         if answered is not None and not model.blocked(actor, answered):
@@ -256,8 +256,8 @@ async def apply(model: Model, runs: list[Run], op: Op) -> None:
             return
         if kind == "follow" and model.blocked(actor, target):
             for run in runs:
-                call = run.world.services.social.follow(run.users[actor], run.users[target])
-                await expect_error(call, "FORBIDDEN")
+                following = run.world.services.social.follow(run.users[actor], run.users[target])
+                await expect_error(following, "FORBIDDEN")
             return
         for run in runs:
             if kind == "follow":

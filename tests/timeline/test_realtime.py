@@ -20,7 +20,7 @@ class QuickHub(Hub):
         wants: Callable[[Event], bool],
         refresh: Callable[[], Awaitable[None]] | None = None,
         refresh_seconds: float = 5.0,
-    ) -> AsyncIterator[int]:
+    ) -> AsyncIterator[Event]:
         return super()._feed(wants, refresh, 0.01)
 
 

@@ -6,9 +6,8 @@ folder, the in-memory timeline cache), built the way the app builds them.
 
 from __future__ import annotations
 
-import dataclasses
-
 import asyncio
+import dataclasses
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
