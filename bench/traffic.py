@@ -145,8 +145,9 @@ class MixClient:
     user of ``users`` drawn at random (a follow of someone already followed is
     acknowledged too: the edge is there either way).
 
-    Posts and likes go one at a time (``mongo_writes``), for the nx-27017 stand-in
-    of MongoDB: it runs every open transaction (a like is one) as a savepoint on
+    Posts, likes and follows go one at a time (``mongo_writes``), for the nx-27017
+    stand-in of MongoDB: it runs every open transaction (a like is one, and so is the
+    notification of a like or a follow) as a savepoint on
     one SQLite connection, so two at once corrupt each other ("no such
     savepoint", an INTERNAL_SERVER_ERROR), and a write of anyone else made while
     one is open is rolled back with it when it aborts (a like of a tweet liked
@@ -253,7 +254,9 @@ class MixClient:
 
     async def _follow(self, reader: int, followee: int) -> None:
         payload = {"query": FOLLOW_MUTATION, "variables": {"id": str(followee)}}
-        if await self._send("follow", reader, payload, "followUser") is not None:
+        async with self.mongo_writes:  # a new follow's notification is a MongoDB transaction
+            answered = await self._send("follow", reader, payload, "followUser")
+        if answered is not None:
             self.acked.follows.append((reader, followee))
 
     async def post_as(self, reader: int) -> None:

@@ -192,7 +192,8 @@ async def write_until_killed(
 ) -> None:
     """Post, like a tweet of someone else, follow someone, and again, until the server dies.
 
-    ``mongo_writes``: posts and likes go one at a time through it, for the nx-27017
+    ``mongo_writes``: posts, likes and follows (a follow's notification is a MongoDB
+    transaction) go one at a time through it, for the nx-27017
     stand-in of MongoDB (it runs transactions as savepoints on one SQLite
     connection: two open at once corrupt each other, and a write made while a like's
     transaction is open is rolled back with it if it aborts). Real MongoDB isolates
@@ -223,7 +224,10 @@ async def write_until_killed(
                 acked.likes.add((me.id, tweet))
 
             followee = rng.choice([u for u in everyone if u.id != me.id])
-            followed = (await api.send(FOLLOW, {"id": str(followee.id)}, me.token))["followUser"]
+            async with lock:  # a follow writes its notification to MongoDB
+                followed = (await api.send(FOLLOW, {"id": str(followee.id)}, me.token))[
+                    "followUser"
+                ]
             assert followed["errors"] == [], followed
             acked.follows.add((me.id, followee.id))
     except aiohttp.ClientError:

@@ -342,7 +342,7 @@ async def test_a_slow_subscriber_loses_old_events_not_memory_and_a_closed_one_le
         """Events waiting in each subscriber's buffer in the hub (its private state)."""
         return sorted(s.queue.qsize() for s in hub._subscribers)
 
-    text = "\N{BIRD}" * 280
+    text = "\N{BIRD}" * 140  # an emoji weighs 2: a full tweet
     posted_ids: list[str] = []
     deadline = asyncio.get_running_loop().time() + 30
     # The slow client never reads: once the sockets are full the hub's buffer fills up.
