@@ -461,3 +461,40 @@ async def test_a_tweet_posted_on_one_instance_reaches_subscribers_of_the_other(
     await tags_on_b.close()
     await subscribed(a, 0)
     await subscribed(b, 0)
+
+
+@pytest.mark.slow
+async def test_a_notification_made_on_one_instance_reaches_its_subscriber_on_the_other(
+    two_instances: tuple[GraphQLClient, GraphQLClient],
+) -> None:
+    a, b = two_instances
+    alice, alice_id = await a.sign_up("alice")
+    bob, _ = await b.sign_up("bob")
+    carol, _ = await b.sign_up("carol")
+    hello = await a.tweet(alice, "hello")
+
+    live_on_a = await subscriber(a, alice)
+    await live_on_a.subscribe(
+        "subscription { notifications { kind actor { handle } tweet { id } } }"
+    )
+    carol_on_a = await subscriber(a, carol)
+    await carol_on_a.subscribe("subscription { notifications { kind } }")
+    await subscribed(a, 2)
+
+    await b.follow(bob, alice_id)  # through the other instance
+    assert await live_on_a.tweet() == {"kind": "FOLLOW", "actor": {"handle": "bob"}, "tweet": None}
+    await b.tweet(bob, "@alice look")
+    mention = await live_on_a.tweet()
+    assert (mention["kind"], mention["actor"]) == ("MENTION", {"handle": "bob"})
+    await b.ok(
+        "mutation($id: ID!) { likeTweet(tweetId: $id) { errors { code } } }", {"id": hello}, bob
+    )
+    assert await live_on_a.tweet() == {
+        "kind": "LIKE",
+        "actor": {"handle": "bob"},
+        "tweet": {"id": hello},
+    }
+    await live_on_a.nothing_more()
+    await carol_on_a.nothing_more()  # each subscriber gets their own notifications only
+    await live_on_a.close()
+    await carol_on_a.close()

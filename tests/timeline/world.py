@@ -32,6 +32,7 @@ from core import metrics
 from core.ids import SnowflakeGenerator
 from core.models import TweetRecord
 from core.security import Passwords, Tokens
+from docstore.notifications_sqlite import SqliteNotificationStore
 from docstore.sqlite import SqliteTweetStore
 from graph.sqlite import SqliteSocialGraph
 from services.container import Services, Stores
@@ -255,14 +256,17 @@ async def open_world(
     async with AsyncExitStack() as stack:
         graph = SqliteSocialGraph(folder / "graph.sqlite3")
         tweets = SqliteTweetStore(folder / "tweets.sqlite3")
+        notifications = SqliteNotificationStore(folder / "notifications.sqlite3")
         await graph.open()
         await tweets.open()
+        await notifications.open()
         stores = Stores(
             graph=wrap(graph, "graph") if wrap else graph,
             tweets=wrap(tweets, "tweets") if wrap else tweets,
             timelines=cache or MemoryTimelineCache(),
             queue=queue or MemoryFanoutQueue(),
             events=events or MemoryEventBus(),
+            notifications=notifications,
         )
         stack.push_async_callback(stores.close)
         yield World(
