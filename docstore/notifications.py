@@ -105,9 +105,12 @@ class NotificationStore(Protocol):
         """The id up to which every notification is read (0: none)."""
         ...
 
-    async def mark_read(self, recipient_id: int, up_to_id: int) -> int:
+    async def mark_read(
+        self, recipient_id: int, up_to_id: int, exclude_actors: Collection[int] = ()
+    ) -> int:
         """Move the read marker up to ``up_to_id`` (never back); how many notifications
-        became read (those between the old marker and the new, hidden actors included)."""
+        became read: those between the old marker and the new, counted as
+        ``unread_count`` counts them (without hidden actors, who are marked too)."""
         ...
 
     async def open(self) -> None: ...

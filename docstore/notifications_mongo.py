@@ -407,7 +407,9 @@ class MongoNotificationStore:
 
         return await self._transaction(work)
 
-    async def mark_read(self, recipient_id: int, up_to_id: int) -> int:
+    async def mark_read(
+        self, recipient_id: int, up_to_id: int, exclude_actors: Collection[int] = ()
+    ) -> int:
         recipient = Int64(recipient_id)
 
         async def work(session: AsyncClientSession) -> int:
@@ -421,10 +423,9 @@ class MongoNotificationStore:
                 upsert=True,
                 session=session,
             )
-            return await self.notifications.count_documents(
-                {"recipient_id": recipient, "_id": {"$gt": Int64(marker), "$lte": Int64(up_to_id)}},
-                session=session,
-            )
+            query = _visible(recipient_id, exclude_actors)
+            query["_id"] = {"$gt": Int64(marker), "$lte": Int64(up_to_id)}
+            return await self.notifications.count_documents(query, session=session)
 
         for _ in range(_ATTEMPTS):
             try:

@@ -383,7 +383,11 @@ class SqliteNotificationStore(SqliteAdapter):
     async def read_marker(self, recipient_id: int) -> int:
         return await self.db.read(lambda conn: _marker(conn, recipient_id))
 
-    async def mark_read(self, recipient_id: int, up_to_id: int) -> int:
+    async def mark_read(
+        self, recipient_id: int, up_to_id: int, exclude_actors: Collection[int] = ()
+    ) -> int:
+        hidden = json_list(set(exclude_actors))
+
         def work(conn: sqlite3.Connection) -> int:
             marker = _marker(conn, recipient_id)
             if up_to_id <= marker:
@@ -394,8 +398,9 @@ class SqliteNotificationStore(SqliteAdapter):
                 (recipient_id, up_to_id),
             )
             row = conn.execute(
-                "SELECT count(*) FROM notifications WHERE recipient_id = ? AND id > ? AND id <= ?",
-                (recipient_id, marker, up_to_id),
+                "SELECT count(*) FROM notifications"
+                f" WHERE recipient_id = ? AND id > ? AND id <= ? AND {_VISIBLE}",
+                (recipient_id, marker, up_to_id, hidden),
             ).fetchone()
             return int(row[0])
 

@@ -94,7 +94,8 @@ async def mark_read(ctx: Context, raw_up_to_id: str | None) -> int:
         up_to = parse_id(raw_up_to_id)
         if up_to is None:
             raise ApiError("`upToId` is not a valid id: ids are decimal strings.", "INVALID_ID")
-    return await _service(ctx).mark_read(viewer_id, up_to)
+    hidden = await ctx.loaders.hidden(notifications=True)
+    return await _service(ctx).mark_read(viewer_id, up_to, hidden)
 
 
 async def live(ctx: Context) -> AsyncIterator[NotificationRecord]:

@@ -225,11 +225,13 @@ class NotificationService:
     async def read_marker(self, viewer_id: int) -> int:
         return await self.store.read_marker(viewer_id)
 
-    async def mark_read(self, viewer_id: int, up_to_id: int | None) -> int:
+    async def mark_read(
+        self, viewer_id: int, up_to_id: int | None, hidden: Collection[int] = ()
+    ) -> int:
         """Mark read every notification up to ``up_to_id`` (None: all until now); how many
-        changed."""
+        the viewer sees changed (``hidden``: the actors left out of their counts)."""
         bound = up_to_id if up_to_id is not None else self.ids.next_id()
-        return await self.store.mark_read(viewer_id, bound)
+        return await self.store.mark_read(viewer_id, bound, hidden)
 
     async def live(self, viewer_id: int) -> AsyncIterator[NotificationRecord]:
         """Each new notification for the viewer, as it is made on any instance."""

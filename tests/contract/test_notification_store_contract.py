@@ -510,13 +510,29 @@ async def test_the_read_marker_starts_at_zero_and_never_moves_back(
             note("FOLLOW", CAROL, at=3),
         ],
     )
-    assert await notifications.mark_read(ALICE, second.id) == 2  # hidden or not, both read
+    assert await notifications.mark_read(ALICE, second.id) == 2
     assert await notifications.read_marker(ALICE) == second.id
     assert await notifications.mark_read(ALICE, first.id) == 0
     assert await notifications.mark_read(ALICE, second.id) == 0
     assert await notifications.read_marker(ALICE) == second.id
     assert await notifications.mark_read(ALICE, third.id + 1000) == 1
     assert await notifications.read_marker(ALICE) == third.id + 1000
+
+
+async def test_marking_read_counts_what_the_reader_sees_and_marks_hidden_actors_too(
+    notifications: NotificationStore,
+) -> None:
+    *_, third = await add_all(
+        notifications,
+        [
+            note("LIKE", BOB, TWEET, at=1),
+            note("FOLLOW", MALLORY, at=2),
+            note("FOLLOW", CAROL, at=3),
+        ],
+    )
+    assert await notifications.mark_read(ALICE, third.id, exclude_actors=[MALLORY]) == 2
+    assert await notifications.read_marker(ALICE) == third.id
+    assert await notifications.unread_count(ALICE) == 0  # mallory's too, once shown again
 
 
 async def test_unread_counts_follow_the_read_marker(notifications: NotificationStore) -> None:
