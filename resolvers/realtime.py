@@ -24,13 +24,15 @@ async def home_timeline(ctx: Context) -> AsyncIterator[TweetRecord]:
     async def followees() -> set[int]:
         return set(await social.following_ids(viewer_id))
 
+    home = ctx.services.home
     with ctx.subscription_slot():
         async for tweet in _hydrated(ctx, ctx.services.hub.home(viewer_id, followees)):
-            yield tweet
+            if await home.admits(viewer_id, tweet):  # replies, blocks and mutes, as a read
+                yield tweet
 
 
 async def hashtag(ctx: Context, name: str) -> AsyncIterator[TweetRecord]:
-    tag = name.strip().lstrip("#").lower()
+    tag = name.strip().lstrip("#").casefold()  # as Tweet.hashtags are
     if not tag or len(tag) > 100 or not tag.replace("_", "").isalnum():
         raise BadUserInput("`name` must be a hashtag: letters, digits and '_'.")
     with ctx.subscription_slot():

@@ -170,6 +170,19 @@ class HomeTimeline:
             metrics.TIMELINE_READS.labels("store").inc()
             return await self._pull(followees, limit, before_id, seen)
 
+    async def admits(self, viewer_id: int, tweet: TweetRecord) -> bool:
+        """Whether a new tweet by someone the viewer follows (or by the viewer) belongs in
+        their home timeline now, by the rules a read applies: for the live feed."""
+        followees = _Followees(self.graph, viewer_id)
+        kept = await self._filter_records(
+            viewer_id,
+            [tweet],
+            await followees.among({tweet.author_id} | answered_authors([tweet])),
+            set(),
+            await followees.hidden(),
+        )
+        return bool(kept)
+
     async def _cached(
         self,
         viewer_id: int,

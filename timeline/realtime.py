@@ -122,6 +122,6 @@ class Hub:
 
     async def hashtag(self, name: str) -> AsyncIterator[int]:
         """Ids of new tweets carrying the hashtag."""
-        tag = name.lower().lstrip("#")
+        tag = name.casefold().lstrip("#")
         async for event in self._feed(lambda e: is_tweet(e) and tag in e.get("hashtags", ())):
             yield int(event["tweet_id"])

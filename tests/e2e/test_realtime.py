@@ -218,6 +218,48 @@ async def test_home_feed_carries_followees_own_tweets_and_retweets_but_not_stran
     await subscribed(gql, 0)
 
 
+async def test_the_live_home_feed_applies_the_reply_rule_blocks_and_mutes(
+    make_client: AppFactory,
+) -> None:
+    gql = await make_client()
+    alice, _ = await gql.sign_up("alice")
+    bob, bob_id = await gql.sign_up("bob")
+    carol, carol_id = await gql.sign_up("carol")  # alice does not follow carol
+    dave, dave_id = await gql.sign_up("dave")
+    await gql.follow(alice, bob_id)
+    await gql.follow(alice, dave_id)
+    carol_says = await gql.tweet(carol, "carol says")
+    bob_says = await gql.tweet(bob, "bob says")
+
+    feed = await subscriber(gql, alice)
+    await feed.subscribe(HOME)
+    await subscribed(gql, 1)
+    reply = (
+        "mutation($t: String!, $to: ID!) { createTweet(input: {text: $t, inReplyToId: $to})"
+        " { tweet { id } errors { code } } }"
+    )
+
+    async def reply_to(token: str, text: str, parent: str) -> tuple[str, float]:
+        data = await gql.ok(reply, {"t": text, "to": parent}, token)
+        return data["createTweet"]["tweet"]["id"], asyncio.get_running_loop().time()
+
+    await reply_to(bob, "bob answers carol", carol_says)  # alice follows only one side
+    thread, at = await reply_to(bob, "bob's thread", bob_says)  # a thread reaches everyone
+    await arrives(feed, thread, at)
+    mute = "mutation($id: ID!) { muteUser(userId: $id) { errors { code } } }"
+    await gql.ok(mute, {"id": dave_id}, alice)
+    await posted(gql, dave, "dave, muted")
+    block = "mutation($id: ID!) { blockUser(userId: $id) { errors { code } } }"
+    await gql.ok(block, {"id": carol_id}, alice)
+    await gql.ok(RETWEET, {"id": carol_says}, bob)  # a followee's retweet of the blocked
+    await gql.ok(RETWEET, {"id": bob_says}, dave)  # a muted account's retweet
+    last, at = await posted(gql, bob, "bob again")
+    got = await arrives(feed, last, at)
+    assert got["text"] == "bob again"
+    await feed.nothing_more()
+    await feed.close()
+
+
 async def test_celebrity_tweet_reaches_live_followers(make_client: AppFactory) -> None:
     gql = await make_client(celebrity_threshold=1)
     alice, alice_id = await gql.sign_up("alice")
