@@ -35,6 +35,15 @@ class Credentials:
 
 
 @dataclass(frozen=True, slots=True)
+class GeoPoint:
+    """Where a tweet says it was written: degrees, latitude in [-90, 90], longitude in
+    [-180, 180]."""
+
+    latitude: float
+    longitude: float
+
+
+@dataclass(frozen=True, slots=True)
 class TweetRecord:
     id: int
     author_id: int
@@ -58,6 +67,7 @@ class TweetRecord:
     # the tweets this reply answers, root first: the nearest MAX_ANCESTORS of them,
     # written with the reply so a thread view is one read however deep the thread
     ancestor_ids: tuple[int, ...] = field(default=())
+    location: GeoPoint | None = None
 
     @property
     def thread_root_id(self) -> int:

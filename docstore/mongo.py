@@ -7,7 +7,8 @@ Collections (database from MONGODB_DB, default ``chirp``)::
                        in_reply_to_id: int64, in_reply_to_user_id: int64,
                        conversation_id: int64, ancestor_ids: [int64], quote_of_id: int64,
                        retweet_of_id: int64, mention_ids: [int64], hashtags: [str],
-                       media_ids: [int64], links: [[code, url]]}
+                       media_ids: [int64], links: [[code, url]],
+                       location: GeoJSON Point {type, coordinates: [lon, lat]} or null}
                       (the ids a tweet does not have are null, the lists empty)
     likes             {_id: "<user_id>:<tweet_id>", user_id: int64, tweet_id: int64,
                        like_id: int64, created_at: date}
@@ -44,7 +45,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, OperationFailure
 
-from core.models import IdempotencyKey, LikeEdge, TweetRecord
+from core.models import GeoPoint, IdempotencyKey, LikeEdge, TweetRecord
 from docstore.port import IDEMPOTENCY_TTL_MS, IdempotencyConflictError, MissingTweetError
 
 log = logging.getLogger("chirp.mongo")
@@ -139,6 +140,13 @@ def _doc(tweet: TweetRecord) -> Doc:
         "hashtags": list(tweet.hashtags),
         "media_ids": [Int64(m) for m in tweet.media_ids],
         "links": [list(link) for link in tweet.links],
+        # GeoJSON, longitude first: ready for a 2dsphere index
+        "location": None
+        if tweet.location is None
+        else {
+            "type": "Point",
+            "coordinates": [tweet.location.longitude, tweet.location.latitude],
+        },
         "fanout_pending": True,  # removed once fan-out completes (see pending_fanout)
     }
 
@@ -164,7 +172,15 @@ def _tweet(doc: Doc) -> TweetRecord:
         in_reply_to_user_id=doc.get("in_reply_to_user_id"),
         mention_ids=tuple(int(m) for m in doc.get("mention_ids", ())),
         ancestor_ids=tuple(int(a) for a in doc.get("ancestor_ids", ())),
+        location=_location(doc.get("location")),
     )
+
+
+def _location(point: Doc | None) -> GeoPoint | None:
+    if not point:
+        return None
+    longitude, latitude = point["coordinates"]
+    return GeoPoint(float(latitude), float(longitude))
 
 
 # What a reply and a quote count on (their parent, their original), and the field a
@@ -499,6 +515,30 @@ class MongoTweetStore:
             int(doc["_id"].split(":")[1])
             async for doc in self.retweets.find({"_id": {"$in": keys}})
         }
+
+    async def hashtag_uses(
+        self, after_id: int, limit: int
+    ) -> list[tuple[int, int, tuple[str, ...]]]:
+        # Untagged tweets (retweets among them: they carry no hashtags) are skipped here,
+        # not in the query: "a non-empty array" has no form the MongoDB stand-in of the
+        # tests answers ("hashtags.0", $not, $size), nor "_id $gt and a null field".
+        found: list[tuple[int, int, tuple[str, ...]]] = []
+        cursor_id = after_id
+        while len(found) < limit:
+            query: Doc = {"_id": {"$gt": Int64(cursor_id)}}
+            fields = {"author_id": 1, "hashtags": 1}
+            batch = max(limit, 500)
+            docs = [
+                doc
+                async for doc in self.tweets.find(query, fields).sort("_id", ASCENDING).limit(batch)
+            ]
+            for doc in docs:
+                if doc.get("hashtags") and len(found) < limit:
+                    found.append((int(doc["_id"]), int(doc["author_id"]), tuple(doc["hashtags"])))
+            if len(docs) < batch:
+                break
+            cursor_id = int(docs[-1]["_id"])
+        return found
 
     async def pending_fanout(self, before_id: int, limit: int) -> list[TweetRecord]:
         if limit <= 0:

@@ -130,6 +130,13 @@ class TweetStore(Protocol):
         """Which of ``tweet_ids`` (originals) the user has retweeted."""
         ...
 
+    async def hashtag_uses(
+        self, after_id: int, limit: int
+    ) -> list[tuple[int, int, tuple[str, ...]]]:
+        """(tweet id, author id, hashtags) of the tweets (not retweets) carrying hashtags
+        with id > after_id, oldest first: what trends are rebuilt from."""
+        ...
+
     async def pending_fanout(self, before_id: int, limit: int) -> list[TweetRecord]:
         """Tweets stored with id < before_id whose fan-out has not completed, oldest first."""
         ...

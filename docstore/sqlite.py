@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from core.models import IdempotencyKey, LikeEdge, TweetRecord
+from core.models import GeoPoint, IdempotencyKey, LikeEdge, TweetRecord
 from core.sqlite import SqliteAdapter, SqliteDatabase, json_list, placeholders
 from docstore.port import IDEMPOTENCY_TTL_MS, IdempotencyConflictError, MissingTweetError
 
@@ -80,6 +80,9 @@ def _migrate(conn: sqlite3.Connection) -> None:
             conn.execute(f"ALTER TABLE tweets ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
     if "in_reply_to_user_id" not in columns:
         conn.execute("ALTER TABLE tweets ADD COLUMN in_reply_to_user_id INTEGER")
+    for column in ("latitude", "longitude"):
+        if column not in columns:
+            conn.execute(f"ALTER TABLE tweets ADD COLUMN {column} REAL")
     conn.execute(
         "CREATE INDEX IF NOT EXISTS tweets_fanout_pending ON tweets (id) WHERE fanout_pending = 1"
     )
@@ -110,7 +113,7 @@ def _migrate(conn: sqlite3.Connection) -> None:
 _COLUMNS = (
     "id, author_id, text, created_at, like_count, retweet_count, reply_count,"
     " in_reply_to_id, conversation_id, quote_of_id, retweet_of_id, hashtags, media_ids, links,"
-    " quote_count, in_reply_to_user_id, mention_ids, ancestor_ids"
+    " quote_count, in_reply_to_user_id, mention_ids, ancestor_ids, latitude, longitude"
 )
 # The same columns of the tweets table aliased ``t`` (for joins).
 _T_COLUMNS = ", ".join(f"t.{column.strip()}" for column in _COLUMNS.split(","))
@@ -144,6 +147,7 @@ def _tweet(row: tuple[Any, ...]) -> TweetRecord:
         in_reply_to_user_id=row[15],
         mention_ids=_ids(row[16]),
         ancestor_ids=_ids(row[17]),
+        location=None if row[18] is None else GeoPoint(row[18], row[19]),
     )
 
 
@@ -177,7 +181,7 @@ def _insert(conn: sqlite3.Connection, tweet: TweetRecord) -> None:
         if not counted:
             raise MissingTweetError(field, target)
     conn.execute(
-        f"INSERT INTO tweets ({_COLUMNS}, fanout_pending) VALUES ({placeholders(19)})",
+        f"INSERT INTO tweets ({_COLUMNS}, fanout_pending) VALUES ({placeholders(21)})",
         (
             tweet.id,
             tweet.author_id,
@@ -197,6 +201,8 @@ def _insert(conn: sqlite3.Connection, tweet: TweetRecord) -> None:
             tweet.in_reply_to_user_id,
             _text(tweet.mention_ids),
             _text(tweet.ancestor_ids),
+            tweet.location.latitude if tweet.location else None,
+            tweet.location.longitude if tweet.location else None,
             1,
         ),
     )
@@ -481,6 +487,20 @@ class SqliteTweetStore(SqliteAdapter):
 
         def work(conn: sqlite3.Connection) -> set[int]:
             return {row[0] for row in conn.execute(sql, (user_id, json_list(tweet_ids)))}
+
+        return await self.db.read(work)
+
+    async def hashtag_uses(
+        self, after_id: int, limit: int
+    ) -> list[tuple[int, int, tuple[str, ...]]]:
+        sql = (
+            "SELECT id, author_id, hashtags FROM tweets WHERE id > ? AND hashtags != ''"
+            " AND retweet_of_id IS NULL ORDER BY id LIMIT ?"
+        )
+
+        def work(conn: sqlite3.Connection) -> list[tuple[int, int, tuple[str, ...]]]:
+            rows = conn.execute(sql, (after_id, limit))
+            return [(row[0], row[1], tuple(row[2].split(" "))) for row in rows]
 
         return await self.db.read(work)
 

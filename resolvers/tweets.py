@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from core.errors import UserError
 from core.links import display_url
-from core.models import MediaRecord, NotificationRecord, TweetRecord, UserRecord
+from core.models import GeoPoint, MediaRecord, NotificationRecord, TweetRecord, UserRecord
 from resolvers.context import Context
 from resolvers.ids import mutation_id, query_id
 
@@ -103,6 +103,7 @@ async def create_tweet(
     raw_media_ids: Sequence[str] = (),
     raw_in_reply_to_id: str | None = None,
     raw_quote_of_id: str | None = None,
+    location: tuple[float, float] | None = None,
 ) -> TweetRecord:
     viewer_id = await ctx.require_viewer()
     media_ids = [mutation_id(raw, "mediaIds") for raw in raw_media_ids]
@@ -110,8 +111,9 @@ async def create_tweet(
         None if raw_in_reply_to_id is None else mutation_id(raw_in_reply_to_id, "inReplyToId")
     )
     quote_of = None if raw_quote_of_id is None else mutation_id(raw_quote_of_id, "quoteOfId")
+    point = None if location is None else GeoPoint(*location)
     made = await ctx.services.tweets.create(
-        viewer_id, text, ctx.idempotency_key, media_ids, in_reply_to, quote_of
+        viewer_id, text, ctx.idempotency_key, media_ids, in_reply_to, quote_of, point
     )
     for pointed in (made.in_reply_to_id, made.quote_of_id):
         if pointed is not None:

@@ -54,6 +54,12 @@ class LogInInput:
     password: str
 
 
+@strawberry.input(description="latitude in [-90, 90], longitude in [-180, 180].")
+class GeoPointInput:
+    latitude: float
+    longitude: float
+
+
 @strawberry.input
 class CreateTweetInput:
     text: str = strawberry.field(
@@ -81,6 +87,11 @@ class CreateTweetInput:
         default=None,
         description="The tweet this one quotes (a retweet's id quotes its original):"
         " NOT_FOUND when missing or deleted, FORBIDDEN across a block.",
+    )
+    location: GeoPointInput | None = strawberry.field(
+        default=None,
+        description="Where the tweet was written; out of range (or not a finite number):"
+        " INVALID_LOCATION naming location.latitude or location.longitude.",
     )
 
 
@@ -210,6 +221,7 @@ class Mutation:
                 input.media_ids or [],
                 input.in_reply_to_id,
                 input.quote_of_id,
+                (input.location.latitude, input.location.longitude) if input.location else None,
             )
         )
         return TweetPayload(tweet=Tweet.of(tweet) if tweet else None, errors=errors)

@@ -233,6 +233,12 @@ def media_of(info: Info, record: MediaRecord) -> Media:
 
 
 @strawberry.type
+class GeoPoint:
+    latitude: float
+    longitude: float
+
+
+@strawberry.type
 class Tweet(Node):
     id: strawberry.ID
     text: str = strawberry.field(
@@ -311,6 +317,13 @@ class Tweet(Node):
     async def retweet_of(self, info: Info) -> Tweet | None:
         original = await tweet_resolvers.related(info.context, self.record.retweet_of_id)
         return Tweet.of(original) if original else None
+
+    @strawberry.field(description="Where the author says the tweet was written, when they said.")
+    def location(self) -> GeoPoint | None:
+        point = self.record.location
+        return (
+            None if point is None else GeoPoint(latitude=point.latitude, longitude=point.longitude)
+        )
 
     @strawberry.field(description="The tweet this one replies to; null once it is deleted.")
     async def in_reply_to(self, info: Info) -> Tweet | None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Sequence
 
 from core.errors import UserError
 from core.ids import SnowflakeGenerator, id_timestamp_ms
-from core.models import MAX_ANCESTORS, IdempotencyKey, LikeEdge, TweetRecord
+from core.models import MAX_ANCESTORS, GeoPoint, IdempotencyKey, LikeEdge, TweetRecord
 from core.text import extract_hashtags, extract_mentions, validate_tweet_text
 from docstore.port import IdempotencyConflictError, MissingTweetError, TweetStore
 from graph.port import SocialGraph
@@ -39,6 +40,21 @@ def validate_idempotency_key(key: str) -> str:
             f"An Idempotency-Key is 1-{MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters.",
         )
     return key
+
+
+def validate_location(point: GeoPoint) -> None:
+    """INVALID_LOCATION, naming the field, for a latitude outside [-90, 90], a longitude
+    outside [-180, 180], or a value that is not a finite number."""
+    for value, low, high, field in (
+        (point.latitude, -90.0, 90.0, "location.latitude"),
+        (point.longitude, -180.0, 180.0, "location.longitude"),
+    ):
+        if not (math.isfinite(value) and low <= value <= high):
+            raise UserError(
+                "INVALID_LOCATION",
+                f"{field.split('.')[1]} is in degrees, from {low:g} to {high:g}.",
+                field,
+            )
 
 
 class TweetService:
@@ -93,8 +109,11 @@ class TweetService:
         media_ids: Sequence[int] = (),
         in_reply_to_id: int | None = None,
         quote_of_id: int | None = None,
+        location: GeoPoint | None = None,
     ) -> TweetRecord:
         clean = validate_tweet_text(text)
+        if location is not None:
+            validate_location(location)
         parent = quoted = None
         if in_reply_to_id is not None:
             parent = await self._pointed(in_reply_to_id, "inReplyToId")
@@ -114,6 +133,7 @@ class TweetService:
                     media=[m.id for m in media],
                     in_reply_to=parent.id if parent else None,
                     quote_of=quoted.id if quoted else None,
+                    location=[location.latitude, location.longitude] if location else None,
                 ),
             )
         shown, links = await self.links.shorten(clean) if self.links else (clean, ())
@@ -132,6 +152,7 @@ class TweetService:
             conversation_id=parent.thread_root_id if parent else None,
             ancestor_ids=(*parent.ancestor_ids, parent.id)[-MAX_ANCESTORS:] if parent else (),
             quote_of_id=quoted.id if quoted else None,
+            location=location,
         )
         try:
             stored, created = await self.tweets.insert_tweet(record, idem)

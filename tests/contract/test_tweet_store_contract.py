@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from core.ids import SnowflakeGenerator, id_timestamp_ms
-from core.models import MAX_ANCESTORS, IdempotencyKey, LikeEdge, TweetRecord
+from core.models import MAX_ANCESTORS, GeoPoint, IdempotencyKey, LikeEdge, TweetRecord
 from docstore.port import (
     IDEMPOTENCY_TTL_MS,
     IdempotencyConflictError,
@@ -84,6 +84,7 @@ async def test_an_inserted_tweet_reads_back_with_every_field(tweet_store: TweetS
         hashtags=("chirp", "café"),
         media_ids=(IDS.next_id(),),
         links=(("abc123", "https://example.com/a?b=c"),),
+        location=GeoPoint(48.8584, 2.2945),
     )
     await insert(tweet_store, root, full)
     found = await tweet_store.get_tweets([root.id, full.id])
@@ -95,6 +96,27 @@ async def test_an_inserted_tweet_reads_back_with_every_field(tweet_store: TweetS
     assert found[root.id].hashtags == ()
     assert found[root.id].mention_ids == found[root.id].ancestor_ids == ()
     assert found[root.id].in_reply_to_user_id is None
+    assert found[root.id].location is None
+    assert found[full.id].location == GeoPoint(48.8584, 2.2945)
+
+
+async def test_hashtag_uses_list_tagged_tweets_oldest_first_after_an_id(
+    tweet_store: TweetStore,
+) -> None:
+    first = tweet(text="#a #b", hashtags=("a", "b"))
+    untagged = tweet(text="nothing")
+    second = tweet(author=BOB, text="#b", hashtags=("b",))
+    await insert(tweet_store, first, untagged, second)
+    retweet = tweet(author=CAROL, text="", retweet_of_id=second.id)
+    await tweet_store.retweet(retweet)
+    assert await tweet_store.hashtag_uses(0, 10) == [
+        (first.id, ALICE, ("a", "b")),
+        (second.id, BOB, ("b",)),
+    ]
+    assert await tweet_store.hashtag_uses(first.id, 10) == [(second.id, BOB, ("b",))]
+    assert await tweet_store.hashtag_uses(0, 1) == [(first.id, ALICE, ("a", "b"))]
+    await tweet_store.delete_tweet(first.id)
+    assert await tweet_store.hashtag_uses(0, 10) == [(second.id, BOB, ("b",))]
 
 
 async def test_get_tweets_omits_missing_ids(tweet_store: TweetStore) -> None:
