@@ -1,0 +1,1 @@
+"""The search port (tweets by words, phrases and hashtags) and its adapters."""

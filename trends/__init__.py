@@ -1,0 +1,1 @@
+"""The trends port (distinct authors per hashtag per time bucket) and its adapters."""
