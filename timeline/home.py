@@ -79,13 +79,20 @@ class _Followees:
     every later question of the read.
     """
 
-    def __init__(self, graph: SocialGraph, viewer_id: int, known: Iterable[int] = ()) -> None:
+    def __init__(
+        self,
+        graph: SocialGraph,
+        viewer_id: int,
+        known: Iterable[int] = (),
+        every: Iterable[int] | None = None,
+    ) -> None:
         self._graph = graph
         self.viewer_id = viewer_id
         self._viewer_id = viewer_id
         self._followed: set[int] = {viewer_id, *known}
         self._not_followed: set[int] = set()
-        self._all: set[int] | None = None
+        # ``every``: a fixed set of authors standing for the followees (a list's members)
+        self._all: set[int] | None = None if every is None else set(every)
         self._hidden: set[int] | None = None
 
     async def hidden(self) -> set[int]:
@@ -169,6 +176,24 @@ class HomeTimeline:
             log.warning("timeline cache unavailable (%s): serving %s by pull", exc, viewer_id)
             metrics.TIMELINE_READS.labels("store").inc()
             return await self._pull(followees, limit, before_id, seen)
+
+    async def read_authors(
+        self,
+        viewer_id: int,
+        authors: Iterable[int],
+        limit: int,
+        before_id: int | None,
+        shown: Iterable[int] = (),
+    ) -> list[TweetRecord]:
+        """A timeline of these authors' tweets and retweets (a list's members), newest
+        first, as the viewer may see it: the pull path with the home timeline's
+        batching and filters (blocks and mutes, the reply rule with the authors as
+        the ones followed, each original once). A page costs a constant number of
+        store calls, whatever the number of authors."""
+        if limit <= 0:
+            return []
+        members = _Followees(self.graph, viewer_id, every=authors)
+        return await self._pull(members, limit, before_id, set(shown))
 
     async def admits(self, viewer_id: int, tweet: TweetRecord) -> bool:
         """Whether a new tweet by someone the viewer follows (or by the viewer) belongs in
