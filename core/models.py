@@ -178,3 +178,63 @@ class BlockOutcome:
 
     created: bool
     removed_follows: tuple[tuple[int, int], ...]  # (follower, followee) pairs
+
+
+# --- bookmarks, moments, lists -------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BookmarkEdge:
+    """A tweet one user bookmarked, privately."""
+
+    bookmark_id: int  # snowflake id of the bookmark: orders Query.bookmarks, is its cursor
+    tweet_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class MomentRecord:
+    """A curated, ordered set of tweets; ``tweet_count`` is exact (kept with its tweets)."""
+
+    id: int
+    owner_id: int
+    title: str
+    description: str
+    created_at_ms: int
+    tweet_count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class MomentEntry:
+    """A tweet in a moment, at the place it was added.
+
+    ``position``: given by the store, 1 for the moment's first tweet and one more for
+    each tweet added after it (a tweet that leaves leaves a gap, a tweet added again
+    goes last): orders Moment.tweets, first added first, and is its cursor.
+    """
+
+    position: int
+    tweet_id: int
+
+
+MAX_LIST_MEMBERS = 5000  # a list holds at most this many accounts
+
+
+@dataclass(frozen=True, slots=True)
+class ListRecord:
+    """A curated set of accounts; ``member_count`` is exact (kept with its members)."""
+
+    id: int
+    owner_id: int
+    name: str
+    description: str
+    private: bool
+    created_at_ms: int
+    member_count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ListMember:
+    """An account on a list."""
+
+    user_id: int
+    added_id: int  # snowflake id of the membership: orders List.members, is its cursor
