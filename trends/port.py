@@ -26,7 +26,9 @@ class TagActivity:
     tag: str
     accounts: int  # distinct authors in the window
     tweets: int  # tweets in the window
-    baseline_accounts: tuple[int, ...]  # distinct authors per bucket before the window, oldest first
+    baseline_accounts: tuple[
+        int, ...
+    ]  # distinct authors per bucket before the window, oldest first
 
 
 class TrendStore(Protocol):
