@@ -24,6 +24,7 @@ from core.twitter_text import patterns as text_patterns
 from services.accounts import AccountService
 from services.apps import AppService
 from services.container import Services, Stores
+from services.curation import BookmarkService, ListService, MomentService
 from services.limits import Budgets, RateLimits, parse_networks
 from services.links import LinkService
 from services.media import MediaLimits, MediaService
@@ -101,19 +102,32 @@ def build_services(
         # a post's notifications are made by its fan-out job: at least once, repaired
         fanout.after_post = notifications.tweet_posted
         relations.on_block = notifications.blocked
+    tweets = TweetService(
+        stores.tweets, ids, fanout, media, links, stores.graph, relations, notifications
+    )
+    bookmarks = moments = lists = None
+    if stores.bookmarks is not None:
+        bookmarks = BookmarkService(stores.bookmarks, stores.tweets, ids)
+        tweets.after_delete.append(bookmarks.tweet_deleted)
+    if stores.moments is not None:
+        moments = MomentService(stores.moments, stores.tweets, ids)
+        tweets.after_delete.append(moments.tweet_deleted)  # a deleted tweet leaves every moment
+    if stores.lists is not None:
+        lists = ListService(stores.lists, stores.graph, relations, ids)
     return Services(
         stores=stores,
         tokens=tokens,
         accounts=AccountService(stores.graph, ids, passwords or Passwords(), tokens),
         social=SocialService(stores.graph, ids, fanout, relations, notifications),
-        tweets=TweetService(
-            stores.tweets, ids, fanout, media, links, stores.graph, relations, notifications
-        ),
+        tweets=tweets,
         home=HomeTimeline(stores.graph, stores.tweets, stores.timelines, feeds, config, down),
         fanout=fanout,
         hub=hub,
         relations=relations,
         notifications=notifications,
+        bookmarks=bookmarks,
+        moments=moments,
+        lists=lists,
         public_url=public_url.rstrip("/"),
         media=media,
         links=links,

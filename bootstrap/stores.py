@@ -32,6 +32,12 @@ from docstore.apps_sqlite import SqliteAppStore
 from docstore.attachments import AttachmentStore
 from docstore.attachments_mongo import MongoAttachmentStore
 from docstore.attachments_sqlite import SqliteAttachmentStore
+from docstore.bookmarks_mongo import MongoBookmarkStore, init_bookmarks
+from docstore.bookmarks_sqlite import SqliteBookmarkStore
+from docstore.lists_mongo import MongoListStore, init_lists
+from docstore.lists_sqlite import SqliteListStore
+from docstore.moments_mongo import MongoMomentStore, init_moments
+from docstore.moments_sqlite import SqliteMomentStore
 from docstore.mongo import UNAVAILABLE_ERRORS as MONGO_UNAVAILABLE
 from docstore.mongo import MongoTweetStore, init_database
 from docstore.mongo import connect as mongo_connect
@@ -156,6 +162,16 @@ def choose_stores(
             mongo_connect(settings.mongodb_uri), settings.mongodb_db
         )
         notifications_where = tweets_where
+        bookmarks: MongoBookmarkStore | SqliteBookmarkStore = MongoBookmarkStore(
+            mongo_connect(settings.mongodb_uri), settings.mongodb_db
+        )
+        moments: MongoMomentStore | SqliteMomentStore = MongoMomentStore(
+            mongo_connect(settings.mongodb_uri), settings.mongodb_db
+        )
+        lists: MongoListStore | SqliteListStore = MongoListStore(
+            mongo_connect(settings.mongodb_uri), settings.mongodb_db
+        )
+        curation_where = {name: tweets_where for name in ("bookmarks", "moments", "lists")}
     else:
         path = settings.data_dir / "tweets.sqlite3"
         tweets, tweets_where = SqliteTweetStore(path), f"embedded SQLite at {path}"
@@ -164,6 +180,14 @@ def choose_stores(
         notifications_path = settings.data_dir / "notifications.sqlite3"
         notifications = SqliteNotificationStore(notifications_path)
         notifications_where = f"embedded SQLite at {notifications_path}"
+        folder = settings.data_dir
+        bookmarks = SqliteBookmarkStore(folder / "bookmarks.sqlite3")
+        moments = SqliteMomentStore(folder / "moments.sqlite3")
+        lists = SqliteListStore(folder / "lists.sqlite3")
+        curation_where = {
+            name: f"embedded SQLite at {folder / f'{name}.sqlite3'}"
+            for name in ("bookmarks", "moments", "lists")
+        }
     ttl = settings.active_days * 24 * 3600
     if settings.redis_url:
         cluster = parse_redis_cluster_url(settings.redis_url) is not None
@@ -229,6 +253,9 @@ def choose_stores(
         ("apps", apps_where, apps),
         ("queries", queries_where, queries),
         ("notifications", notifications_where, notifications),
+        ("bookmarks", curation_where["bookmarks"], bookmarks),
+        ("moments", curation_where["moments"], moments),
+        ("lists", curation_where["lists"], lists),
     ]
     descriptions = {name: where for name, where, _ in opening}
     stores = Stores(
@@ -242,6 +269,9 @@ def choose_stores(
         queries,
         descriptions,
         notifications,
+        bookmarks,
+        moments,
+        lists,
     )
     return stores, [(name, adapter) for name, _, adapter in opening]
 
@@ -335,6 +365,13 @@ async def init_stores(settings: Settings) -> list[str]:
             done += await init_database(stores.tweets.client, settings.mongodb_db)
         if isinstance(stores.notifications, MongoNotificationStore):
             done += await init_notifications(stores.notifications.client, settings.mongodb_db)
+        for store, init in (
+            (stores.bookmarks, init_bookmarks),
+            (stores.moments, init_moments),
+            (stores.lists, init_lists),
+        ):
+            if isinstance(store, MongoBookmarkStore | MongoMomentStore | MongoListStore):
+                done += await init(store.client, settings.mongodb_db)
     finally:
         await stores.close()
     return done

@@ -61,6 +61,7 @@ class Loaders:
         self.tweet_service = services.tweets
         self.media_service = services.media
         self.relations = services.relations
+        self.bookmark_service = services.bookmarks
         self.notification_service = services.notifications
         self._hidden: dict[bool, asyncio.Future[set[int]]] = {}
         self._read_marker: asyncio.Future[int] | None = None
@@ -102,6 +103,13 @@ class Loaders:
     @cached_property
     def viewer_retweeted(self) -> Loader[int, bool]:
         return flags(self._viewer_read(self.tweet_service.retweeted))
+
+    @cached_property
+    def viewer_bookmarked(self) -> Loader[int, bool]:
+        bookmarks = self.bookmark_service
+        if bookmarks is None:
+            return flags(_nothing)
+        return flags(self._viewer_read(bookmarks.bookmarked))
 
     @cached_property
     def blocks(self) -> Loader[tuple[int, int], bool]:
@@ -180,6 +188,8 @@ async def prefetch_tweet_fields(
             batches.append(loaders.viewer_liked.prefetch(ids))
         if "viewerHasRetweeted" in fields:
             batches.append(loaders.viewer_retweeted.prefetch(ids))
+        if "viewerHasBookmarked" in fields:
+            batches.append(loaders.viewer_bookmarked.prefetch(ids))
     if len(batches) == 1:
         await batches[0]
     elif batches:

@@ -43,7 +43,7 @@ async def home_timeline(
 ) -> Page[TweetRecord]:
     viewer_id = await ctx.require_viewer()
     limit = page_size(first)
-    position, carried = _home_cursor(after)
+    position, carried = home_cursor(after)
     rows = await ctx.services.home.read(viewer_id, limit + 1, position, carried)
     ctx.loaders.prime_tweets(rows)
     return await _tweet_page(
@@ -51,7 +51,7 @@ async def home_timeline(
     )
 
 
-def _home_cursor(after: str | None) -> tuple[int | None, frozenset[int]]:
+def home_cursor(after: str | None) -> tuple[int | None, frozenset[int]]:
     if after is None:
         return None, frozenset()
     try:

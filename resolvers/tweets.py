@@ -13,7 +13,15 @@ from typing import TypeVar
 
 from core.errors import UserError
 from core.links import display_url
-from core.models import GeoPoint, MediaRecord, NotificationRecord, TweetRecord, UserRecord
+from core.models import (
+    GeoPoint,
+    ListRecord,
+    MediaRecord,
+    MomentRecord,
+    NotificationRecord,
+    TweetRecord,
+    UserRecord,
+)
 from resolvers.context import Context
 from resolvers.ids import mutation_id, query_id
 
@@ -26,19 +34,36 @@ async def tweet(ctx: Context, raw_id: str) -> TweetRecord | None:
 
 async def node(
     ctx: Context, raw_id: str
-) -> TweetRecord | UserRecord | MediaRecord | NotificationRecord | None:
+) -> TweetRecord | UserRecord | MediaRecord | NotificationRecord | MomentRecord | ListRecord | None:
     """Any object by id: snowflake ids are unique across kinds, so look in every store
     (a notification only for its recipient)."""
     value = query_id(raw_id)
-    found_tweet, found_user, found_media, found_notification = await asyncio.gather(
+    found = await asyncio.gather(
         ctx.loaders.tweets.load(value),
         ctx.loaders.users.load(value),
-        ctx.loaders.media.load(value),
+        _ready_media(ctx, value),
         _own_notification(ctx, value),
+        _moment(ctx, value),
+        _visible_list(ctx, value),
     )
-    if found_media is not None and found_media.status != "READY":
-        found_media = None  # a pending upload is not an object yet
-    return found_tweet or found_user or found_media or found_notification
+    return next((record for record in found if record is not None), None)
+
+
+async def _ready_media(ctx: Context, media_id: int) -> MediaRecord | None:
+    found = await ctx.loaders.media.load(media_id)
+    return found if found is not None and found.status == "READY" else None  # pending: not yet
+
+
+async def _moment(ctx: Context, moment_id: int) -> MomentRecord | None:
+    service = ctx.services.moments
+    return None if service is None else (await service.get([moment_id])).get(moment_id)
+
+
+async def _visible_list(ctx: Context, list_id: int) -> ListRecord | None:
+    service = ctx.services.lists
+    if service is None:
+        return None
+    return (await service.visible(ctx.viewer_id, [list_id])).get(list_id)
 
 
 async def _own_notification(ctx: Context, notification_id: int) -> NotificationRecord | None:

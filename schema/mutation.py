@@ -11,12 +11,13 @@ import strawberry
 from core.errors import UserError, UserErrors
 from resolvers import accounts as account_resolvers
 from resolvers import apps as app_resolvers
+from resolvers import curation as curation_resolvers
 from resolvers import media as media_resolvers
 from resolvers import notifications as notification_resolvers
 from resolvers import relations as relation_resolvers
 from resolvers import social as social_resolvers
 from resolvers import tweets as tweet_resolvers
-from schema.types import App, Info, Media, Tweet, User, UserErrorType, media_of
+from schema.types import App, Info, ListType, Media, Moment, Tweet, User, UserErrorType, media_of
 
 T = TypeVar("T")
 
@@ -154,6 +155,35 @@ class AppPayload:
     key: str | None = strawberry.field(
         description="The API key: shown in this answer only; Chirp keeps only its hash."
     )
+    errors: list[UserErrorType]
+
+
+@strawberry.input
+class CreateMomentInput:
+    title: str = strawberry.field(description="1-100 characters on one line.")
+    description: str | None = strawberry.field(default="", description="Up to 500 characters.")
+    tweet_ids: list[strawberry.ID] | None = strawberry.field(
+        default_factory=list,
+        description="Tweets to start with (at most 100), in this order; each must exist.",
+    )
+
+
+@strawberry.type
+class MomentPayload:
+    moment: Moment | None
+    errors: list[UserErrorType]
+
+
+@strawberry.input
+class CreateListInput:
+    name: str = strawberry.field(description="1-25 characters on one line.")
+    description: str | None = strawberry.field(default="", description="Up to 100 characters.")
+    private: bool | None = strawberry.field(default=False, description="Visible to its owner only.")
+
+
+@strawberry.type
+class ListPayload:
+    list_: ListType | None = strawberry.field(name="list")
     errors: list[UserErrorType]
 
 
@@ -339,6 +369,86 @@ class Mutation:
     async def unmute_user(self, info: Info, user_id: strawberry.ID) -> UserPayload:
         user, errors = await attempt(relation_resolvers.unmute_user(info.context, user_id))
         return UserPayload(user=User.of(user) if user else None, errors=errors)
+
+    @strawberry.mutation(description="(auth) Private. Idempotent. Returns the tweet.")
+    async def bookmark_tweet(self, info: Info, tweet_id: strawberry.ID) -> TweetPayload:
+        tweet, errors = await attempt(curation_resolvers.bookmark_tweet(info.context, tweet_id))
+        return TweetPayload(tweet=Tweet.of(tweet) if tweet else None, errors=errors)
+
+    @strawberry.mutation(description="(auth) Idempotent. Returns the tweet.")
+    async def unbookmark_tweet(self, info: Info, tweet_id: strawberry.ID) -> TweetPayload:
+        tweet, errors = await attempt(curation_resolvers.unbookmark_tweet(info.context, tweet_id))
+        return TweetPayload(tweet=Tweet.of(tweet) if tweet else None, errors=errors)
+
+    @strawberry.mutation(description="(auth)")
+    async def create_moment(self, info: Info, input: CreateMomentInput) -> MomentPayload:
+        made, errors = await attempt(
+            curation_resolvers.create_moment(
+                info.context, input.title, input.description or "", input.tweet_ids or []
+            )
+        )
+        return MomentPayload(moment=Moment.of(made) if made else None, errors=errors)
+
+    @strawberry.mutation(description="(auth) Owner only. Adding a tweet twice keeps its place.")
+    async def add_tweet_to_moment(
+        self, info: Info, moment_id: strawberry.ID, tweet_id: strawberry.ID
+    ) -> MomentPayload:
+        made, errors = await attempt(
+            curation_resolvers.add_tweet_to_moment(info.context, moment_id, tweet_id)
+        )
+        return MomentPayload(moment=Moment.of(made) if made else None, errors=errors)
+
+    @strawberry.mutation(description="(auth) Owner only.")
+    async def remove_tweet_from_moment(
+        self, info: Info, moment_id: strawberry.ID, tweet_id: strawberry.ID
+    ) -> MomentPayload:
+        made, errors = await attempt(
+            curation_resolvers.remove_tweet_from_moment(info.context, moment_id, tweet_id)
+        )
+        return MomentPayload(moment=Moment.of(made) if made else None, errors=errors)
+
+    @strawberry.mutation(description="(auth) Owner only.")
+    async def delete_moment(self, info: Info, id: strawberry.ID) -> DeletePayload:
+        deleted, errors = await attempt(curation_resolvers.delete_moment(info.context, id))
+        return DeletePayload(
+            deleted_id=strawberry.ID(str(deleted)) if deleted else None, errors=errors
+        )
+
+    @strawberry.mutation(description="(auth)")
+    async def create_list(self, info: Info, input: CreateListInput) -> ListPayload:
+        made, errors = await attempt(
+            curation_resolvers.create_list(
+                info.context, input.name, input.description or "", bool(input.private)
+            )
+        )
+        return ListPayload(list_=ListType.of(made) if made else None, errors=errors)
+
+    @strawberry.mutation(description="(auth) Owner only.")
+    async def delete_list(self, info: Info, id: strawberry.ID) -> DeletePayload:
+        deleted, errors = await attempt(curation_resolvers.delete_list(info.context, id))
+        return DeletePayload(
+            deleted_id=strawberry.ID(str(deleted)) if deleted else None, errors=errors
+        )
+
+    @strawberry.mutation(
+        description="(auth) Owner only. Idempotent. At most 5,000 members (LIST_FULL)."
+    )
+    async def add_list_member(
+        self, info: Info, list_id: strawberry.ID, user_id: strawberry.ID
+    ) -> ListPayload:
+        made, errors = await attempt(
+            curation_resolvers.add_list_member(info.context, list_id, user_id)
+        )
+        return ListPayload(list_=ListType.of(made) if made else None, errors=errors)
+
+    @strawberry.mutation(description="(auth) Owner only. Idempotent.")
+    async def remove_list_member(
+        self, info: Info, list_id: strawberry.ID, user_id: strawberry.ID
+    ) -> ListPayload:
+        made, errors = await attempt(
+            curation_resolvers.remove_list_member(info.context, list_id, user_id)
+        )
+        return ListPayload(list_=ListType.of(made) if made else None, errors=errors)
 
     @strawberry.mutation(description="(auth) Returns the app and, once, its key.")
     async def register_app(self, info: Info, name: str) -> AppPayload:

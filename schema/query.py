@@ -7,6 +7,7 @@ import strawberry
 from resolvers import accounts as account_resolvers
 from resolvers import apps as app_resolvers
 from resolvers import conversations as conversation_resolvers
+from resolvers import curation as curation_resolvers
 from resolvers import limits as limit_resolvers
 from resolvers import notifications as notification_resolvers
 from resolvers import relations as relation_resolvers
@@ -15,6 +16,8 @@ from resolvers import tweets as tweet_resolvers
 from schema.types import (
     App,
     Info,
+    ListType,
+    Moment,
     Node,
     NotificationConnection,
     NotificationGroupConnection,
@@ -32,8 +35,8 @@ from schema.types import (
 @strawberry.type
 class Query:
     @strawberry.field(
-        description="Any user, tweet, media or notification (the viewer's own) by id "
-        "(snowflake ids are unique across kinds)."
+        description="Any user, tweet, media, notification (the viewer's own), moment or list "
+        "(a private one to its owner) by id (snowflake ids are unique across kinds)."
     )
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return node_of(info, await tweet_resolvers.node(info.context, id))
@@ -92,6 +95,27 @@ class Query:
             info.context, first, after, node_fields(info)
         )
         return TweetConnection.of(page)
+
+    @strawberry.field(
+        description="(auth) Tweets the viewer bookmarked, most recently bookmarked first."
+    )
+    async def bookmarks(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> TweetConnection:
+        page = await curation_resolvers.bookmarks(info.context, first, after, node_fields(info))
+        return TweetConnection.of(page)
+
+    @strawberry.field
+    async def moment(self, info: Info, id: strawberry.ID) -> Moment | None:
+        record = await curation_resolvers.moment(info.context, id)
+        return Moment.of(record) if record else None
+
+    @strawberry.field(
+        name="list", description="A list; a private one is null to everyone but its owner."
+    )
+    async def list_(self, info: Info, id: strawberry.ID) -> ListType | None:
+        record = await curation_resolvers.list_by_id(info.context, id)
+        return ListType.of(record) if record else None
 
     @strawberry.field(description="(auth) The accounts the viewer blocks, most recent first.")
     async def blocked_users(

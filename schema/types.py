@@ -11,7 +11,9 @@ import strawberry
 from core.errors import UserError
 from core.models import (
     AppRecord,
+    ListRecord,
     MediaRecord,
+    MomentRecord,
     NotificationGroupRecord,
     NotificationRecord,
     TweetRecord,
@@ -19,6 +21,7 @@ from core.models import (
 )
 from resolvers import apps as app_resolvers
 from resolvers import conversations as conversation_resolvers
+from resolvers import curation as curation_resolvers
 from resolvers import media as media_resolvers
 from resolvers import notifications as notification_resolvers
 from resolvers import relations as relation_resolvers
@@ -157,6 +160,23 @@ class User(Node):
             info.context, self.user_id, first, after, bool(include_replies), node_fields(info)
         )
         return TweetConnection.of(page)
+
+    @strawberry.field(
+        description="Lists this user owns, newest first; private ones only when the viewer "
+        "is the owner."
+    )
+    async def lists(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> ListConnection:
+        page = await curation_resolvers.lists_of(info.context, self.user_id, first, after)
+        return ListConnection.of(page)
+
+    @strawberry.field(description="Moments this user made, newest first.")
+    async def moments(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> MomentConnection:
+        page = await curation_resolvers.moments_of(info.context, self.user_id, first, after)
+        return MomentConnection.of(page)
 
     @strawberry.field(description="Tweets this user liked, most recently liked first.")
     async def likes(
@@ -306,6 +326,10 @@ class Tweet(Node):
             Link(short_url=short, expanded_url=expanded, display_url=shown)
             for short, expanded, shown in tweet_resolvers.links(info.context, self.record)
         ]
+
+    @strawberry.field(description="False for anonymous viewers; bookmarks are private.")
+    def viewer_has_bookmarked(self, info: Info) -> bool:
+        return curation_resolvers.viewer_has_bookmarked(info.context, self.record.id)  # type: ignore[return-value]
 
     @strawberry.field
     def viewer_has_retweeted(self, info: Info) -> bool:
@@ -526,9 +550,134 @@ def group_actors_wanted(info: Info) -> int:
     return max([notification_resolvers.group_actor_count(n) for n in asked] or [0])
 
 
+@strawberry.type
+class Moment(Node):
+    id: strawberry.ID
+    title: str
+    description: str
+    created_at: datetime
+    tweet_count: int
+    record: strawberry.Private[MomentRecord]
+
+    @classmethod
+    def of(cls, record: MomentRecord) -> Moment:
+        return cls(
+            id=strawberry.ID(str(record.id)),
+            title=record.title,
+            description=record.description,
+            created_at=_datetime(record.created_at_ms),
+            tweet_count=record.tweet_count,
+            record=record,
+        )
+
+    @strawberry.field
+    async def owner(self, info: Info) -> User:
+        return await _user(info, self.record.owner_id)
+
+    @strawberry.field(description="In the order the owner added them, first added first.")
+    async def tweets(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> TweetConnection:
+        page = await curation_resolvers.moment_tweets(
+            info.context, self.record, first, after, node_fields(info)
+        )
+        return TweetConnection.of(page)
+
+
+@strawberry.type
+class MomentEdge:
+    cursor: str
+    node: Moment
+
+
+@strawberry.type
+class MomentConnection:
+    edges: list[MomentEdge]
+    page_info: PageInfo
+
+    @classmethod
+    def of(cls, page: Page[MomentRecord]) -> MomentConnection:
+        return cls(
+            edges=[MomentEdge(cursor=c, node=Moment.of(m)) for c, m in page.items],
+            page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor),
+        )
+
+
+@strawberry.type(
+    name="List", description="A curated set of accounts whose tweets make a timeline of their own."
+)
+class ListType(Node):
+    id: strawberry.ID
+    name: str
+    description: str
+    private: bool = strawberry.field(
+        description="A private list is visible to its owner only; to anyone else it does not exist."
+    )
+    member_count: int
+    created_at: datetime
+    record: strawberry.Private[ListRecord]
+
+    @classmethod
+    def of(cls, record: ListRecord) -> ListType:
+        return cls(
+            id=strawberry.ID(str(record.id)),
+            name=record.name,
+            description=record.description,
+            private=record.private,
+            member_count=record.member_count,
+            created_at=_datetime(record.created_at_ms),
+            record=record,
+        )
+
+    @strawberry.field
+    async def owner(self, info: Info) -> User:
+        return await _user(info, self.record.owner_id)
+
+    @strawberry.field(description="The list's members, most recently added first.")
+    async def members(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> UserConnection:
+        page = await curation_resolvers.list_members(info.context, self.record, first, after)
+        return UserConnection.of(page)
+
+    @strawberry.field(description="Tweets and retweets by the members, newest first.")
+    async def timeline(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> TweetConnection:
+        page = await curation_resolvers.list_timeline(
+            info.context, self.record, first, after, node_fields(info)
+        )
+        return TweetConnection.of(page)
+
+
+@strawberry.type
+class ListEdge:
+    cursor: str
+    node: ListType
+
+
+@strawberry.type
+class ListConnection:
+    edges: list[ListEdge]
+    page_info: PageInfo
+
+    @classmethod
+    def of(cls, page: Page[ListRecord]) -> ListConnection:
+        return cls(
+            edges=[ListEdge(cursor=c, node=ListType.of(r)) for c, r in page.items],
+            page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor),
+        )
+
+
 def node_of(
     info: Info,
-    record: TweetRecord | UserRecord | MediaRecord | NotificationRecord | None,
+    record: TweetRecord
+    | UserRecord
+    | MediaRecord
+    | NotificationRecord
+    | MomentRecord
+    | ListRecord
+    | None,
 ) -> Node | None:
     if isinstance(record, TweetRecord):
         return Tweet.of(record)
@@ -538,6 +687,10 @@ def node_of(
         return media_of(info, record)
     if isinstance(record, NotificationRecord):
         return Notification.of(record)
+    if isinstance(record, MomentRecord):
+        return Moment.of(record)
+    if isinstance(record, ListRecord):
+        return ListType.of(record)
     return None
 
 

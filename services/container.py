@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 
 from core.security import Tokens
 from docstore.apps import AppStore
+from docstore.bookmarks import BookmarkStore
+from docstore.lists import ListStore
+from docstore.moments import MomentStore
 from docstore.notifications import NotificationStore
 from docstore.port import TweetStore
 from graph.port import SocialGraph
@@ -14,6 +17,7 @@ from persisted.memory import MemoryQueryStore
 from persisted.port import QueryStore
 from services.accounts import AccountService, RecentIds
 from services.apps import AppService
+from services.curation import BookmarkService, ListService, MomentService
 from services.limits import RateLimits
 from services.links import LinkService
 from services.media import MediaService
@@ -45,6 +49,9 @@ class Stores:
     queries: QueryStore = field(default_factory=MemoryQueryStore)
     descriptions: dict[str, str] = field(default_factory=dict)  # for logs and /readyz
     notifications: NotificationStore | None = None
+    bookmarks: BookmarkStore | None = None
+    moments: MomentStore | None = None
+    lists: ListStore | None = None
 
     def pings(self) -> dict[str, Callable[[], Awaitable[None]]]:
         """Per backend, a call that raises when it cannot answer."""
@@ -55,8 +62,9 @@ class Stores:
         }
 
     async def close(self) -> None:
-        if self.notifications is not None:
-            await self.notifications.close()
+        for store in (self.lists, self.moments, self.bookmarks, self.notifications):
+            if store is not None:
+                await store.close()
         await self.queries.close()
         if self.apps is not None:
             await self.apps.close()
@@ -88,6 +96,9 @@ class Services:
     persisted: PersistedQueries | None = None
     relations: RelationService | None = None
     notifications: NotificationService | None = None
+    bookmarks: BookmarkService | None = None
+    moments: MomentService | None = None
+    lists: ListService | None = None
     # Accounts a token was recently checked against: accounts are never deleted
     # through the API, so a signed token's account is looked up once a minute,
     # not on every request (a data folder reset is noticed within the minute).

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from core.errors import UserError
 from core.ids import SnowflakeGenerator, id_timestamp_ms
@@ -77,6 +77,8 @@ class TweetService:
         self.graph = graph
         self.relations = relations
         self.notifications = notifications
+        # what else a deleted tweet leaves (bookmarks, moments): set by the composition root
+        self.after_delete: list[Callable[[TweetRecord], Awaitable[None]]] = []
 
     async def _pointed(self, tweet_id: int, field: str) -> TweetRecord:
         """The tweet a new one replies to or quotes (a retweet's original); NOT_FOUND."""
@@ -190,6 +192,8 @@ class TweetService:
         await self.fanout.deleted(deleted)
         if self.notifications is not None:
             await self.notifications.tweet_deleted(deleted)
+        for hook in self.after_delete:
+            await hook(deleted)
 
     async def _original(self, tweet_id: int) -> TweetRecord:
         """The tweet, or the original when it is a retweet; NOT_FOUND when missing."""
