@@ -19,7 +19,7 @@ so the hour just before counts most and the oldest (23 hours earlier) about
 1/54. A tag is a trend
 only when ``observed >= MIN_ACCOUNTS`` (3 distinct accounts) and
 ``observed > expected``, and its score is at least ``MIN_SCORE`` (1). The most
-unusual first; ties by more accounts, then by name.
+unusual first (scores to a millionth); ties by more accounts, then by name.
 
 **Why.** It is Mastodon's score (Trends::Tags: the squared excess over the
 expected count, divided by the expected count, on unique accounts, with a
@@ -227,4 +227,5 @@ class TrendService:
         if observed < self.min_accounts or observed <= expected:
             return None
         value = (observed - expected) ** 2 / max(expected, float(self.min_accounts))
-        return Trend(tag.tag, tag.tweets, observed, value)
+        # to a millionth: rounding noise in the baseline must not decide an order
+        return Trend(tag.tag, tag.tweets, observed, round(value, 6))
