@@ -16,26 +16,31 @@ authors in it and ``b_1 .. b_24`` distinct authors in the baseline hours
 
 where ``age_i`` is how many hours hour ``i`` ended before the baseline ends,
 so the hour just before counts most and the oldest (23 hours earlier) about
-1/54. A tag is a trend
-only when ``observed >= MIN_ACCOUNTS`` (3 distinct accounts) and
-``observed > expected``, and its score is at least ``MIN_SCORE`` (1). The most
-unusual first (scores to a millionth); ties by more accounts, then by name.
+1/54. A tag is a trend only when ``observed >= MIN_ACCOUNTS`` (3 distinct
+accounts), ``observed > expected`` and its score is at least ``MIN_SCORE``
+(1). The most unusual first (scores to a millionth, so rounding noise decides
+nothing); ties by more accounts, then by name. The store hands over the
+``CANDIDATES`` (200) tags with the most account-buckets in the window; only
+those are scored, so a tag must be among the 200 busiest of the moment to trend.
 
-**Why.** It is Mastodon's score (Trends::Tags: the squared excess over the
-expected count, divided by the expected count, on unique accounts, with a
-floor of accounts) measured against each tag's own recent past instead of
-yesterday's total. The squared excess over the expected count is the
-chi-squared term: a tag that is always big scores near 0 however big it is
-(200 accounts every hour, 200 now), while one that jumps from nothing to 12
-accounts scores 144 / 3 = 48: "popular now rather than popular for a while",
-as Twitter puts it. The decay (a half-life of 4 hours, as Mastodon decays its
-scores) lets the baseline follow a tag that has become big: a burst stops
-trending once it is the tag's normal. The floor in the denominator keeps a tag
-with no history from scoring infinity, and the floor of accounts keeps three
-friends, or one bot, from trending. A window longer than an hour expects the
-sum of its hours' distinct authors, which counts a regular author once per
-hour: an upper bound, so long windows favour tags that are new over tags that
-are regular, as they should.
+**Why.** It is Mastodon's score (Trends::Tags: ``(observed - expected)**2 /
+expected`` on unique accounts, nothing under a threshold of accounts or below
+the expected count, shown from a score of 1), measured against each tag's own
+recent past rather than against the same tag's count a day earlier. The
+squared excess over the expected count is the chi-squared term: a tag that is
+always big scores 0 however big it is (200 accounts every hour, 200 now), and
+little when a bit above its usual (220 now: 400 / 200 = 2), while one that
+jumps from nothing to 12 accounts scores 144 / 3 = 48: "popular now rather
+than popular for a while", as Twitter puts it. Mastodon halves a tag's peak
+score every 4 hours; here the same half-life weighs the baseline, so the
+baseline follows a tag that has become big and a burst stops trending once it
+is the tag's normal (12 new accounts an hour, every hour: out of the trends
+after about nine hours). The floor in the denominator (Mastodon's is 1 account) keeps a tag with
+no history from scoring out of all proportion, and the floor of accounts keeps
+two friends, or one bot, from trending. For a window longer than an hour the
+expected count is the sum of its hours' distinct authors, which counts a
+regular author once per hour: an upper bound, so long windows favour tags that
+are new over tags that are regular, as they should.
 
 Reading is cached in process for ``cache_seconds`` (trends are read on every
 page and change by the minute), one store read per window length however many
@@ -58,7 +63,7 @@ from core.errors import BadUserInput
 from core.ids import id_timestamp_ms, min_id_for_ms
 from core.models import TweetRecord
 from docstore.port import TweetStore
-from trends.port import MINUTE_MS, TagActivity, TrendStore, TrendsUnavailable
+from trends.port import HOUR_MS, MINUTE_MS, TagActivity, TrendStore, TrendsUnavailable
 
 log = logging.getLogger("chirp.trends")
 
@@ -198,12 +203,12 @@ class TrendService:
                 return stale.trends
             log.warning("trend store unavailable (%s): no trends", exc)
             return []
-        span_hours = (now - activity.start_ms) / self.store.geometry.baseline_bucket_ms
+        span = (now - activity.start_ms) / self.store.geometry.baseline_bucket_ms
         found = [
             trend
             for tag in activity.tags
             if tag.tag not in self.blocked
-            and (trend := self.score(tag, span_hours)) is not None
+            and (trend := self.score(tag, span)) is not None
             and trend.score >= self.min_score
         ]
         found.sort(key=lambda t: (-t.score, -t.account_count, t.name))
@@ -211,19 +216,23 @@ class TrendService:
         self._answers[window_minutes] = _Answer(found, now)
         return found
 
-    def expected(self, baseline: tuple[int, ...], span_hours: float) -> float:
-        """Distinct accounts a tag would have in a window of ``span_hours`` as usual."""
+    def expected(self, baseline: tuple[int, ...], span: float) -> float:
+        """Distinct accounts a tag would have, as usual, in a window of ``span`` baseline
+        buckets (hours)."""
         if not baseline:
             return 0.0
+        hours = self.store.geometry.baseline_bucket_ms / HOUR_MS
         last = len(baseline) - 1
-        weights = [math.pow(0.5, (last - i) / self.half_life_hours) for i in range(len(baseline))]
+        weights = [
+            math.pow(0.5, (last - i) * hours / self.half_life_hours) for i in range(len(baseline))
+        ]
         rate = sum(w * b for w, b in zip(weights, baseline, strict=True)) / sum(weights)
-        return rate * span_hours
+        return rate * span
 
-    def score(self, tag: TagActivity, span_hours: float) -> Trend | None:
+    def score(self, tag: TagActivity, span: float) -> Trend | None:
         """The tag as a trend, or None when its use is not above what is usual for it."""
         observed = tag.accounts
-        expected = self.expected(tag.baseline, span_hours)
+        expected = self.expected(tag.baseline, span)
         if observed < self.min_accounts or observed <= expected:
             return None
         value = (observed - expected) ** 2 / max(expected, float(self.min_accounts))

@@ -2,26 +2,42 @@
 
 It counts as the Redis adapter does (trends/port.py), in dictionaries:
 
-    windows[bucket][tag] = [account-buckets, tweets]   one per 5-minute bucket
-    hours[hour][tag] = distinct accounts               one per baseline hour
-    last[tag][author] = last use (ms)
+    windows[bucket][tag]  account-buckets, tweets, and the authors whose last use
+                          of the tag is in this bucket       one per 5-minute bucket
+    hours[hour][tag]      distinct accounts                  one per baseline hour
+    last[tag][author]     last use (ms)
+
+Each author sits in the ``latest`` set of the one bucket holding their last use
+of the tag, so a window's distinct accounts are the sizes of those sets summed
+over its buckets: a read is one pass over the window's buckets, whatever the
+number of authors.
 
 Memory is bounded by what a read can reach: each time the newest time seen
-(recorded or read) enters a new window bucket, buckets older than their
-retention are dropped, and each time it enters a new hour, so are last uses.
+(recorded or read) enters a new window bucket, the buckets older than their
+retention are dropped, with the last uses they hold.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from trends.port import DEFAULT_GEOMETRY, Geometry, TagActivity, WindowActivity
+
+
+@dataclass(slots=True)
+class Counts:
+    """One tag in one window bucket."""
+
+    account_buckets: int = 0
+    tweets: int = 0
+    latest: set[int] = field(default_factory=set)  # authors whose last use is in this bucket
 
 
 class MemoryTrendStore:
     def __init__(self, geometry: Geometry = DEFAULT_GEOMETRY) -> None:
         self.geometry = geometry
-        self.windows: dict[int, dict[str, list[int]]] = {}
+        self.windows: dict[int, dict[str, Counts]] = {}
         self.hours: dict[int, dict[str, int]] = {}
         self.last: dict[str, dict[int, int]] = {}
         self.newest_ms = 0  # the latest time recorded or read: what retention counts from
@@ -45,13 +61,20 @@ class MemoryTrendStore:
             previous = users.get(author_id)
             if previous == at_ms:
                 continue  # this tweet again (a redelivered job)
-            entry = counts.setdefault(tag, [0, 0])
-            entry[1] += 1
+            entry = counts.get(tag)
+            if entry is None:
+                entry = counts[tag] = Counts()
+            entry.tweets += 1
             if previous is not None and previous > at_ms:
                 continue  # out of order: the author is counted where their later use is
             users[author_id] = at_ms
+            if previous is not None:
+                held = self.windows.get(previous // g.bucket_ms, {}).get(tag)
+                if held is not None:
+                    held.latest.discard(author_id)
+            entry.latest.add(author_id)
             if previous is None or previous < bucket_start:
-                entry[0] += 1
+                entry.account_buckets += 1
             if previous is None or previous < hour_start:
                 accounts[tag] = accounts.get(tag, 0) + 1
 
@@ -62,26 +85,23 @@ class MemoryTrendStore:
         self._advance(now_ms)
         buckets = g.window_buckets(now_ms, window_ms)
         start = buckets.start * g.bucket_ms
-        end = buckets.stop * g.bucket_ms
-        sums: dict[str, list[int]] = {}
+        sums: dict[str, list[int]] = {}  # tag -> [account-buckets, tweets, accounts]
         for bucket in buckets:
-            for tag, (account_buckets, tweets) in self.windows.get(bucket, {}).items():
-                total = sums.setdefault(tag, [0, 0])
-                total[0] += account_buckets
-                total[1] += tweets
+            for tag, counts in self.windows.get(bucket, {}).items():
+                total = sums.get(tag)
+                if total is None:
+                    total = sums[tag] = [0, 0, 0]
+                total[0] += counts.account_buckets
+                total[1] += counts.tweets
+                total[2] += len(counts.latest)
         ranked = sorted(
             (item for item in sums.items() if item[1][0] >= min_accounts),
             key=lambda item: (-item[1][0], item[0]),
         )[: max(limit, 0)]
         hours = [self.hours.get(hour, {}) for hour in g.baseline_hours(start)]
         tags = [
-            TagActivity(
-                tag,
-                sum(1 for at in self.last.get(tag, {}).values() if start <= at < end),
-                tweets,
-                tuple(hour.get(tag, 0) for hour in hours),
-            )
-            for tag, (_, tweets) in ranked
+            TagActivity(tag, accounts, tweets, tuple(hour.get(tag, 0) for hour in hours))
+            for tag, (_, tweets, accounts) in ranked
         ]
         return WindowActivity(start, tags)
 
@@ -96,19 +116,17 @@ class MemoryTrendStore:
             return
         window_floor = (at_ms - g.window_retention_ms) // g.bucket_ms
         for bucket in [b for b in self.windows if b < window_floor]:
-            del self.windows[bucket]
+            for tag, counts in self.windows.pop(bucket).items():
+                users = self.last.get(tag)
+                if users is None:
+                    continue
+                for author in counts.latest:
+                    users.pop(author, None)
+                if not users:
+                    del self.last[tag]
         hour_floor = (at_ms - g.baseline_retention_ms) // g.baseline_bucket_ms
         for hour in [h for h in self.hours if h < hour_floor]:
             del self.hours[hour]
-        if at_ms // g.baseline_bucket_ms != before // g.baseline_bucket_ms:
-            cutoff = at_ms - g.window_retention_ms
-            for tag in list(self.last):
-                users = self.last[tag]
-                kept = {author: at for author, at in users.items() if at >= cutoff}
-                if kept:
-                    self.last[tag] = kept
-                else:
-                    del self.last[tag]
 
     def held(self) -> tuple[int, int, int]:
         """(window buckets, baseline buckets, last uses) held: what memory is spent on."""
