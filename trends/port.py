@@ -30,7 +30,8 @@ tweet but no account: the author is already counted where their later use is.
 
 Nothing is kept past what a read can ask for (``Geometry.history_ms``): the
 memory adapter drops older buckets and last uses, the Redis adapter gives
-every key an expiry.
+every key an expiry. A read's ``now_ms`` is the present: a read as of an
+earlier time may find the oldest of its buckets gone.
 
 Adapters: ``trends/memory.py`` (in process; the embedded default rebuilds it
 from the tweet store at start-up) and ``trends/redis.py`` (time-bucketed keys

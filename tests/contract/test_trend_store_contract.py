@@ -9,6 +9,7 @@ from the server's clock are fine.
 
 from __future__ import annotations
 
+import random
 import time
 from typing import Any
 
@@ -209,6 +210,30 @@ async def test_every_redis_key_expires_once_no_read_reaches_it(
             else geometry.window_retention_ms + geometry.bucket_ms
         )
         assert 0 < ttl <= longest, name
+
+
+async def test_redis_answers_as_the_memory_store_does_on_two_random_days(
+    redis_trends: RedisTrendStore,
+) -> None:
+    rnd = random.Random(20261201)
+    memory = MemoryTrendStore()
+    at = NOW - 48 * HOUR_MS
+    records = []
+    while at < NOW:
+        at += rnd.randint(0, 3 * MINUTE_MS)
+        tags = rnd.sample(["a", "b", "c", "d", "e", "f", "g"], rnd.randint(1, 3))
+        records.append((tags, rnd.randint(1, 40), at))
+        if rnd.random() < 0.05:  # a redelivered job, or one that comes late
+            records.append(records[rnd.randint(max(0, len(records) - 5), len(records) - 1)])
+    for tags, author, at in records:
+        await memory.record(tags, author, at)
+        await redis_trends.record(tags, author, at)
+    for minutes in (5, 17, 60, 240, 1440):
+        # and as of five hours ago, where that is within what a read at NOW can reach
+        for now in (NOW, NOW - 5 * HOUR_MS) if minutes <= 240 else (NOW,):
+            expected = await memory.window(now, minutes * MINUTE_MS, 5, 2)
+            assert await redis_trends.window(now, minutes * MINUTE_MS, 5, 2) == expected
+            assert expected.tags, (minutes, now)
 
 
 class CountingRedis(Redis):
