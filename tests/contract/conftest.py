@@ -62,6 +62,9 @@ from throttle.redis import RedisLimiter
 from timeline.memory import MemoryEventBus, MemoryFanoutQueue, MemoryTimelineCache
 from timeline.port import EventBus, FanoutQueue, TimelineCache
 from timeline.redis import RedisEventBus, RedisFanoutQueue, RedisTimelineCache
+from trends.memory import MemoryTrendStore
+from trends.port import TrendStore
+from trends.redis import RedisTrendStore
 
 P = TypeVar("P")
 T = TypeVar("T")
@@ -716,4 +719,68 @@ async def moments(request: pytest.FixtureRequest) -> AsyncIterator[MomentStore]:
 async def lists(request: pytest.FixtureRequest) -> AsyncIterator[ListStore]:
     """A fresh, empty list store of each adapter in turn, lists capped at ``list_cap``."""
     async with LIST_STORE_FACTORIES[request.param](request) as adapter:
+        yield adapter
+
+
+# --- trends ----------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def memory_trend_store(request: pytest.FixtureRequest) -> AsyncIterator[TrendStore]:
+    store = MemoryTrendStore()
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+@asynccontextmanager
+async def redis_trend_store(request: pytest.FixtureRequest) -> AsyncIterator[TrendStore]:
+    store = RedisTrendStore(Redis.from_url(request.getfixturevalue("redis_url")))
+    await store.client.flushdb()
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.client.flushdb()
+        await store.close()
+
+
+@asynccontextmanager
+async def redis_cluster_trend_store(request: pytest.FixtureRequest) -> AsyncIterator[TrendStore]:
+    client = _cluster(request)
+    store = RedisTrendStore(client)
+    await backends.flush_cluster(client)
+    await store.open()
+    try:
+        yield store
+    finally:
+        await backends.flush_cluster(client)
+        await store.close()
+
+
+TREND_STORE_FACTORIES: dict[str, Factory[TrendStore]] = {
+    "memory": memory_trend_store,
+    "redis": redis_trend_store,
+    "redis-cluster": redis_cluster_trend_store,
+}
+REDIS_TREND_STORE_FACTORIES = {
+    name: factory for name, factory in TREND_STORE_FACTORIES.items() if name.startswith("redis")
+}
+
+
+@pytest.fixture(params=sorted(TREND_STORE_FACTORIES))
+async def trend_store(request: pytest.FixtureRequest) -> AsyncIterator[TrendStore]:
+    """A fresh, empty trend store of each adapter in turn."""
+    async with TREND_STORE_FACTORIES[request.param](request) as adapter:
+        yield adapter
+
+
+@pytest.fixture(params=sorted(REDIS_TREND_STORE_FACTORIES))
+async def redis_trends(request: pytest.FixtureRequest) -> AsyncIterator[RedisTrendStore]:
+    """A fresh, empty Redis trend store, on one server and on a cluster: for what only
+    Redis has (key expiry, the calls a read costs)."""
+    async with REDIS_TREND_STORE_FACTORIES[request.param](request) as adapter:
+        assert isinstance(adapter, RedisTrendStore)
         yield adapter
