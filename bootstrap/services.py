@@ -12,19 +12,21 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 from bootstrap.settings import Settings, load_manifest, parse_rate
 from bootstrap.stores import UNAVAILABLE_ERRORS, MediaStores, open_media, open_stores
 from core.errors import UserError
 from core.ids import SnowflakeGenerator
+from core.models import TweetRecord
 from core.security import Passwords, Tokens, load_or_create_secret
 from core.twitter_text import patterns as text_patterns
 from services.accounts import AccountService
 from services.apps import AppService
 from services.container import Services, Stores
 from services.curation import BookmarkService, ListService, MomentService
+from services.discovery import PeopleSearch, WhoToFollow
 from services.limits import Budgets, RateLimits, parse_networks
 from services.links import LinkService
 from services.media import MediaLimits, MediaService
@@ -32,6 +34,7 @@ from services.notifications import NotificationService
 from services.persisted import PersistedQueries
 from services.relations import RelationService
 from services.social import SocialService
+from services.trends import TrendService
 from services.tweets import TweetService
 from throttle.port import Limiter, Rule
 from timeline.config import UNAVAILABLE, TimelineConfig
@@ -40,6 +43,7 @@ from timeline.feeds import Feeds
 from timeline.home import HomeTimeline
 from timeline.realtime import Hub
 from timeline.worker import FanoutWorker, consumer_name
+from trends.memory import MemoryTrendStore
 
 log = logging.getLogger("chirp")
 
@@ -76,6 +80,8 @@ def build_services(
     limits: RateLimits | None = None,
     app_quota_per_hour: int = 500_000,
     manifest: dict[str, str] | None = None,
+    trends_blocklist: frozenset[str] = frozenset(),
+    trends_cache_seconds: float = 5.0,
 ) -> Services:
     """The services over ``stores``; ``unavailable``: the errors meaning a store is down;
     ``limits``: rate limits (None: nothing is limited)."""
@@ -99,9 +105,18 @@ def build_services(
         notifications = NotificationService(
             stores.notifications, stores.tweets, relations, ids, stores.events, hub
         )
-        # a post's notifications are made by its fan-out job: at least once, repaired
-        fanout.after_post = notifications.tweet_posted
         relations.on_block = notifications.blocked
+    trends = None
+    if stores.trends is not None:
+        trends = TrendService(
+            stores.trends,
+            stores.tweets,
+            blocked=trends_blocklist,
+            cache_seconds=trends_cache_seconds,
+        )
+    # What a post's fan-out job does besides fan-out, at least once (repaired after a
+    # crash): its notifications, and its hashtags' count for trends.
+    fanout.after_post = after_post(notifications, trends)
     tweets = TweetService(
         stores.tweets, ids, fanout, media, links, stores.graph, relations, notifications
     )
@@ -128,6 +143,9 @@ def build_services(
         bookmarks=bookmarks,
         moments=moments,
         lists=lists,
+        trends=trends,
+        who_to_follow=WhoToFollow(stores.graph, relations),
+        people=PeopleSearch(stores.graph, relations),
         public_url=public_url.rstrip("/"),
         media=media,
         links=links,
@@ -135,6 +153,27 @@ def build_services(
         apps=AppService(stores.apps, ids, app_quota_per_hour) if stores.apps is not None else None,
         persisted=PersistedQueries(stores.queries, manifest),
     )
+
+
+def after_post(
+    notifications: NotificationService | None, trends: TrendService | None
+) -> Callable[[TweetRecord], Awaitable[None]] | None:
+    """The fan-out job's work after delivering a tweet: notify, then count its hashtags."""
+    if notifications is None and trends is None:
+        return None
+
+    async def hook(tweet: TweetRecord) -> None:
+        if notifications is not None:
+            await notifications.tweet_posted(tweet)
+        if trends is not None:
+            await trends.record(tweet)
+
+    return hook
+
+
+def parse_tags(value: str) -> frozenset[str]:
+    """CHIRP_TRENDS_BLOCKLIST: comma-separated tags, with or without '#', any case."""
+    return frozenset(t.strip().lstrip("#").casefold() for t in value.split(",") if t.strip())
 
 
 def rate_limits(settings: Settings, limiter: Limiter) -> RateLimits:
@@ -199,6 +238,8 @@ def make_services(
         rate_limits(settings, stores.limiter),
         settings.app_quota_per_hour,
         load_manifest(settings.persisted_manifest) if settings.persisted_manifest else None,
+        parse_tags(settings.trends_blocklist),
+        settings.trends_cache_seconds,
     )
 
 
@@ -273,6 +314,9 @@ async def serving(
         raise
     services = make_services(settings, stores, overrides.passwords, media, secret)
     text_patterns()  # twitter-text's patterns compiled now, not on the first post
+    if services.trends is not None and isinstance(stores.trends, MemoryTrendStore):
+        # in-process trends start empty: counted again from the tweet store's recent tweets
+        await services.trends.rebuild()
     await services.hub.start()
     try:
         async with (

@@ -589,6 +589,20 @@ class Settings(BaseSettings):
         "--cors-origins",
         "ORIGINS",
     )
+    trends_blocklist: str = option(
+        "",
+        "CHIRP_TRENDS_BLOCKLIST",
+        "Comma-separated hashtags (with or without '#') never shown as trends; still counted.",
+        "--trends-blocklist",
+        "TAGS",
+    )
+    trends_cache_seconds: PositiveFloat = option(
+        5.0,
+        "CHIRP_TRENDS_CACHE_SECONDS",
+        "How long one answer of trends is served before it is read again.",
+        "--trends-cache-seconds",
+        "SECONDS",
+    )
     max_query_cost: PositiveInt = option(
         5000,
         "CHIRP_MAX_QUERY_COST",

@@ -61,6 +61,8 @@ from throttle.redis import RedisLimiter
 from timeline.memory import MemoryEventBus, MemoryFanoutQueue, MemoryTimelineCache
 from timeline.redis import UNAVAILABLE_ERRORS as REDIS_UNAVAILABLE
 from timeline.redis import Deadlines, RedisEventBus, RedisFanoutQueue, RedisTimelineCache
+from trends.memory import MemoryTrendStore
+from trends.redis import RedisTrendStore
 
 log = logging.getLogger("chirp")
 
@@ -233,12 +235,20 @@ def choose_stores(
         queries: RedisQueryStore | MemoryQueryStore = RedisQueryStore(
             redis_client(), breaker=breaker, timeout=request_timeout
         )
+        trends: RedisTrendStore | MemoryTrendStore = RedisTrendStore(
+            redis_client(),
+            breaker=breaker,
+            timeout=request_timeout,
+            read_timeout=max(request_timeout, 0.5),
+        )
+        trends_where = f"trends: {where}"
         timelines_where = where
         queue_where, events_where = f"fan-out queue: {where}", f"realtime events: {where}"
         limiter_where, queries_where = f"rate limits: {where}", f"persisted queries: {where}"
     else:
         timelines, queue, events = MemoryTimelineCache(ttl), MemoryFanoutQueue(), MemoryEventBus()
         limiter, queries = MemoryLimiter(), MemoryQueryStore()
+        trends, trends_where = MemoryTrendStore(), "in-process trends (rebuilt at start-up)"
         queries_where = "in-process persisted queries"
         timelines_where = "in-process cache"
         queue_where, events_where = "in-process fan-out queue", "in-process realtime events"
@@ -256,6 +266,7 @@ def choose_stores(
         ("bookmarks", curation_where["bookmarks"], bookmarks),
         ("moments", curation_where["moments"], moments),
         ("lists", curation_where["lists"], lists),
+        ("trends", trends_where, trends),
     ]
     descriptions = {name: where for name, where, _ in opening}
     stores = Stores(
@@ -272,6 +283,7 @@ def choose_stores(
         bookmarks,
         moments,
         lists,
+        trends,
     )
     return stores, [(name, adapter) for name, _, adapter in opening]
 

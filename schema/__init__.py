@@ -37,7 +37,7 @@ FIELD_COSTS = {
     "Query.trends": 5,
 }
 # Lists without a page argument: their longest length.
-LIST_SIZES = {"Tweet.media": 4, "*.errors": 3}
+LIST_SIZES = {"Tweet.media": 4, "*.errors": 3, "Query.trends": 50, "Query.whoToFollow": 50}
 DEFAULT_LIST_SIZE = 10
 
 

@@ -8,6 +8,7 @@ from resolvers import accounts as account_resolvers
 from resolvers import apps as app_resolvers
 from resolvers import conversations as conversation_resolvers
 from resolvers import curation as curation_resolvers
+from resolvers import discovery as discovery_resolvers
 from resolvers import limits as limit_resolvers
 from resolvers import notifications as notification_resolvers
 from resolvers import relations as relation_resolvers
@@ -22,6 +23,7 @@ from schema.types import (
     NotificationConnection,
     NotificationGroupConnection,
     RateLimit,
+    Trend,
     Tweet,
     TweetConnection,
     User,
@@ -95,6 +97,39 @@ class Query:
             info.context, first, after, node_fields(info)
         )
         return TweetConnection.of(page)
+
+    @strawberry.field(
+        description="Hashtags trending in the last `windowMinutes` (5 to 1440): ranked by how "
+        "unusual their use is now against each tag's own baseline, counted in distinct "
+        "authors; the most unusual first. `limit` 1 to 50."
+    )
+    async def trends(
+        self, info: Info, limit: int | None = 10, window_minutes: int | None = 60
+    ) -> list[Trend]:
+        found = await discovery_resolvers.trends(info.context, limit, window_minutes)
+        return [
+            Trend(name=t.name, tweet_count=t.tweet_count, account_count=t.account_count)
+            for t in found
+        ]
+
+    @strawberry.field(
+        description="(auth) Who to follow: users followed by the people the viewer follows, "
+        "ranked by how many of them; never the viewer or someone already followed. `limit` "
+        "1 to 50."
+    )
+    async def who_to_follow(self, info: Info, limit: int | None = 10) -> list[User]:
+        return [User.of(u) for u in await discovery_resolvers.who_to_follow(info.context, limit)]
+
+    @strawberry.field(
+        description="People by handle or display name, best match first (for @-autocomplete "
+        "and people search): handles beginning with the query, then display names with "
+        "words beginning with it."
+    )
+    async def search_users(
+        self, info: Info, query: str, first: int | None = 20, after: str | None = None
+    ) -> UserConnection:
+        page = await discovery_resolvers.search_users(info.context, query, first, after)
+        return UserConnection.of(page)
 
     @strawberry.field(
         description="(auth) Tweets the viewer bookmarked, most recently bookmarked first."

@@ -405,6 +405,15 @@ class TweetConnection:
         )
 
 
+@strawberry.type
+class Trend:
+    name: str = strawberry.field(description="Hashtag without '#', lower-cased.")
+    tweet_count: int = strawberry.field(description="Tweets carrying it within the trend window.")
+    account_count: int = strawberry.field(
+        description="Distinct authors of those tweets (one account repeating a tag counts once)."
+    )
+
+
 @strawberry.enum
 class NotificationKind(Enum):
     FOLLOW = "FOLLOW"

@@ -18,6 +18,7 @@ from persisted.port import QueryStore
 from services.accounts import AccountService, RecentIds
 from services.apps import AppService
 from services.curation import BookmarkService, ListService, MomentService
+from services.discovery import PeopleSearch, WhoToFollow
 from services.limits import RateLimits
 from services.links import LinkService
 from services.media import MediaService
@@ -25,6 +26,7 @@ from services.notifications import NotificationService
 from services.persisted import PersistedQueries
 from services.relations import RelationService
 from services.social import SocialService
+from services.trends import TrendService
 from services.tweets import TweetService
 from throttle.memory import MemoryLimiter
 from throttle.port import Limiter
@@ -33,6 +35,7 @@ from timeline.home import HomeTimeline
 from timeline.memory import MemoryEventBus, MemoryFanoutQueue
 from timeline.port import EventBus, FanoutQueue, TimelineCache
 from timeline.realtime import Hub
+from trends.port import TrendStore
 
 
 @dataclass
@@ -52,6 +55,7 @@ class Stores:
     bookmarks: BookmarkStore | None = None
     moments: MomentStore | None = None
     lists: ListStore | None = None
+    trends: TrendStore | None = None
 
     def pings(self) -> dict[str, Callable[[], Awaitable[None]]]:
         """Per backend, a call that raises when it cannot answer."""
@@ -62,7 +66,7 @@ class Stores:
         }
 
     async def close(self) -> None:
-        for store in (self.lists, self.moments, self.bookmarks, self.notifications):
+        for store in (self.trends, self.lists, self.moments, self.bookmarks, self.notifications):
             if store is not None:
                 await store.close()
         await self.queries.close()
@@ -99,6 +103,9 @@ class Services:
     bookmarks: BookmarkService | None = None
     moments: MomentService | None = None
     lists: ListService | None = None
+    trends: TrendService | None = None
+    who_to_follow: WhoToFollow | None = None
+    people: PeopleSearch | None = None
     # Accounts a token was recently checked against: accounts are never deleted
     # through the API, so a signed token's account is looked up once a minute,
     # not on every request (a data folder reset is noticed within the minute).

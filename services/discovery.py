@@ -85,22 +85,22 @@ class PeopleSearch:
 
     async def search(
         self, viewer_id: int | None, query: str, limit: int, offset: int
-    ) -> tuple[list[UserRecord], int | None]:
+    ) -> tuple[list[tuple[int, UserRecord]], bool]:
         """Users whose handle (then display name) the query begins, best first, without
-        accounts blocked either way or muted; (page, the offset of the next page or None).
-        """
+        accounts blocked either way or muted: (the offset just past each in the ranking,
+        the user) pairs, and whether more follow."""
         text = query.strip().lstrip("@")
         if len(text) > MAX_USER_QUERY:
             raise BadUserInput(f"`query` is at most {MAX_USER_QUERY} characters.")
         if not text or limit == 0:
-            return [], None
+            return [], False
         hidden = await self.relations.hidden(viewer_id) if viewer_id is not None else set()
         found = await self.graph.search_users(text, limit + 1 + len(hidden), offset)
-        page: list[UserRecord] = []
+        page: list[tuple[int, UserRecord]] = []
         for index, user in enumerate(found):
             if user.id in hidden:
                 continue
             if len(page) == limit:
-                return page, offset + index  # the next visible one starts the next page
-            page.append(user)
-        return page, None
+                return page, True
+            page.append((offset + index + 1, user))
+        return page, False
