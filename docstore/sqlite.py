@@ -8,6 +8,24 @@ Replies and quotes are found through partial indexes on ``in_reply_to_id`` and
 ``quote_of_id``; a reply's or quote's insert and delete count it on its parent
 or original in the same transaction, so ``reply_count`` and ``quote_count`` stay
 exact.
+
+Search (read by search/sqlite.py) is part of this schema, kept by triggers on
+``tweets`` in the tweet's own transaction, whoever writes the row: a tweet is
+searchable as soon as its insert commits, and gone with its delete.
+
+- ``tweets_fts``: an FTS5 table over ``tweets.text`` with external content (the
+  text is stored once, in ``tweets``), tokenizer ``unicode61 remove_diacritics
+  2``: words are runs of letters and digits, case-folded, Latin accents removed.
+  Every row is indexed, as FTS5's external content expects (its integrity
+  check compares each row of ``tweets``); a retweet's empty text holds no word,
+  so it never matches.
+- ``tweet_hashtags (tag, tweet_id)``: one row per hashtag of a tweet, the
+  primary key walked newest first for ``#tag`` searches. The triggers split
+  ``tweets.hashtags`` (space-separated; twitter-text's hashtags hold no space,
+  quote or backslash) through ``json_each``.
+
+``_migrate`` creates both in an existing data folder and fills them from the
+tweets already stored.
 """
 
 from __future__ import annotations
@@ -70,6 +88,81 @@ CREATE INDEX IF NOT EXISTS idempotency_by_age ON idempotency_keys (created_at);
 """
 
 
+def _hashtag_rows(hashtags: str) -> str:
+    """SQL: the tags of a ``hashtags`` value (``new.hashtags``...) as ``json_each`` rows.
+
+    The value becomes a JSON array of strings: backslashes and quotes escaped (none
+    is in a twitter-text hashtag, but a stray one must not break the tweet's
+    insert), each space a string boundary.
+    """
+    escaped = rf"""replace(replace({hashtags}, '\', '\\'), '"', '\"')"""
+    return f"""json_each('["' || replace({escaped}, ' ', '","') || '"]')"""
+
+
+# Search: the FTS5 table over tweets.text, the hashtag table, and the triggers that
+# keep both in step with tweets. Created by _migrate, which also fills them from
+# the tweets already stored, once.
+SEARCH_SCHEMA: tuple[str, ...] = (
+    """CREATE VIRTUAL TABLE tweets_fts USING fts5(
+        text, content = 'tweets', content_rowid = 'id',
+        tokenize = "unicode61 remove_diacritics 2"
+    )""",
+    """CREATE TRIGGER tweets_fts_insert AFTER INSERT ON tweets BEGIN
+        INSERT INTO tweets_fts (rowid, text) VALUES (new.id, new.text);
+    END""",
+    # external content: the 'delete' command must be given the text that was indexed
+    """CREATE TRIGGER tweets_fts_delete AFTER DELETE ON tweets BEGIN
+        INSERT INTO tweets_fts (tweets_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    END""",
+    """CREATE TRIGGER tweets_fts_update AFTER UPDATE OF text ON tweets BEGIN
+        INSERT INTO tweets_fts (tweets_fts, rowid, text) VALUES ('delete', old.id, old.text);
+        INSERT INTO tweets_fts (rowid, text) VALUES (new.id, new.text);
+    END""",
+    """CREATE TABLE tweet_hashtags (
+        tag      TEXT NOT NULL,
+        tweet_id INTEGER NOT NULL,
+        PRIMARY KEY (tag, tweet_id)
+    ) WITHOUT ROWID""",
+    f"""CREATE TRIGGER tweet_hashtags_insert AFTER INSERT ON tweets WHEN new.hashtags <> ''
+    BEGIN
+        INSERT OR IGNORE INTO tweet_hashtags (tag, tweet_id)
+            SELECT value, new.id FROM {_hashtag_rows("new.hashtags")};
+    END""",
+    f"""CREATE TRIGGER tweet_hashtags_delete AFTER DELETE ON tweets WHEN old.hashtags <> ''
+    BEGIN
+        DELETE FROM tweet_hashtags WHERE tweet_id = old.id
+            AND tag IN (SELECT value FROM {_hashtag_rows("old.hashtags")});
+    END""",
+    f"""CREATE TRIGGER tweet_hashtags_update AFTER UPDATE OF hashtags ON tweets BEGIN
+        DELETE FROM tweet_hashtags WHERE tweet_id = old.id
+            AND tag IN (SELECT value FROM {_hashtag_rows("old.hashtags")});
+        INSERT OR IGNORE INTO tweet_hashtags (tag, tweet_id)
+            SELECT value, new.id FROM {_hashtag_rows("new.hashtags")} WHERE new.hashtags <> '';
+    END""",
+)
+
+
+def _migrate_search(conn: sqlite3.Connection) -> None:
+    """Create the search tables and triggers if this file has none, filled from its tweets.
+
+    Runs in _migrate's transaction: a folder is never left with the tables and not
+    its tweets in them. FTS5's 'rebuild' command indexes every row of ``tweets``.
+    """
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE name = 'tweets_fts' AND type = 'table'"
+    ).fetchone()
+    if exists:
+        return
+    for statement in SEARCH_SCHEMA:
+        conn.execute(statement)
+    conn.execute("INSERT INTO tweets_fts (tweets_fts) VALUES ('rebuild')")
+    conn.execute(
+        "INSERT OR IGNORE INTO tweet_hashtags (tag, tweet_id)"
+        f" SELECT tags.value, t.id FROM tweets t, {_hashtag_rows('t.hashtags')} AS tags"
+        " WHERE t.hashtags <> ''"
+    )
+
+
 def _migrate(conn: sqlite3.Connection) -> None:
     """Bring a data folder made by an earlier version up to this schema (idempotent)."""
     columns = {row[1] for row in conn.execute("PRAGMA table_info(tweets)")}
@@ -108,6 +201,7 @@ def _migrate(conn: sqlite3.Connection) -> None:
             " WHERE id IN (SELECT in_reply_to_id FROM tweets WHERE in_reply_to_id IS NOT NULL"
             " UNION SELECT quote_of_id FROM tweets WHERE quote_of_id IS NOT NULL)"
         )
+    _migrate_search(conn)
 
 
 _COLUMNS = (
