@@ -6,6 +6,7 @@ Data model (operators and data tools rely on it)::
         -[:FOLLOWS {since}]->(:User)
     (:User)-[:BLOCKS {since}]->(:User)
     (:User)-[:MUTES {since, expires_at, hide_notifications}]->(:User)
+    (:User {followers, name_words})-[:NAME_WORD]->(:NameWord {word})
 
 ``id`` is the snowflake id (int64), ``created_at``, ``since`` and ``expires_at``
 are Unix milliseconds (int64); ``celebrity`` (absent means false) is set by the fan-out
@@ -16,9 +17,20 @@ transaction that deletes the ``FOLLOWS`` between the two users, both ways.
 ``MUTES.expires_at`` absent means until unmuted; a mute whose ``expires_at`` is
 not after the reading's ``now`` counts as absent everywhere, so expired mutes
 need no sweeping (muting again replaces one, unmuting deletes it).
-``hide_notifications`` is a boolean. Unique
-constraints on ``User.id`` and ``User.handle_lower`` and an index on
-``User.celebrity`` are created at start-up (idempotent). Writes go through
+``hide_notifications`` is a boolean.
+
+Discovery: ``followers`` is the user's number of ``FOLLOWS`` in, kept by the
+transaction that creates or deletes one (follow, unfollow, block), so ranking by
+it counts nothing. ``name_words`` are the words of the display name (lower case,
+no accents: ``graph.port.name_words``), and each word is also a ``NameWord``
+node of its own (one per user and word, never shared, so writers never contend
+for it) whose range index answers word-prefix reads (``STARTS WITH``): Neo4j
+range indexes do not index list elements, and the fulltext index that real Neo4j
+would offer cannot be created through the Bolt stand-in's Cypher. Both are set
+by ``create_user`` and ``update_profile``; ``open`` back-fills users stored
+without them (by an earlier version). Unique
+constraints on ``User.id`` and ``User.handle_lower`` and indexes on
+``User.celebrity``, ``User.followers`` and ``NameWord.word`` are created at start-up (idempotent). Writes go through
 ``execute_write`` and reads through ``execute_read``, which retry transient
 errors (deadlocks, leader switches). Lists are paginated in the database by
 the ``(since, id)`` keyset; counts use ``COUNT {}`` subqueries, which Neo4j
@@ -35,7 +47,14 @@ from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction
 from neo4j.exceptions import ConstraintError, ServiceUnavailable, SessionExpired, TransientError
 
 from core.models import BlockOutcome, Credentials, FollowEdge, NewUser, UserRecord
-from graph.port import BlockedError, HandleTakenError
+from graph.port import (
+    SUGGESTION_PER_FOLLOWEE,
+    SUGGESTION_SAMPLE,
+    BlockedError,
+    HandleTakenError,
+    handle_prefix,
+    name_words,
+)
 
 # Driver errors that mean "the graph is unreachable right now", not "your query is wrong".
 UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
@@ -49,6 +68,9 @@ CONSTRAINTS: tuple[LiteralString, ...] = (
     "CREATE CONSTRAINT user_handle_lower IF NOT EXISTS FOR (u:User) REQUIRE u.handle_lower IS UNIQUE",
     # followed_celebrities starts from the few users marked celebrity
     "CREATE INDEX user_celebrity IF NOT EXISTS FOR (u:User) ON (u.celebrity)",
+    # popular reads the most followed users from it; search_users the name words
+    "CREATE INDEX user_followers IF NOT EXISTS FOR (u:User) ON (u.followers)",
+    "CREATE INDEX name_word IF NOT EXISTS FOR (w:NameWord) ON (w.word)",
 )
 
 _USER_FIELDS: LiteralString = (
@@ -93,8 +115,78 @@ AUDIENCE_CYPHER: LiteralString = (
 )
 
 
+# Who to follow. The viewer's :sample newest follows, then of each its :per_followee
+# newest follows (CALL subqueries with ORDER BY and LIMIT: at most sample *
+# per_followee rows leave them), counted per user; the exclusions are checked per
+# candidate from the viewer's own relationships; the order reads the kept counts.
+SUGGESTIONS_CYPHER: LiteralString = (
+    "MATCH (me:User {id: $viewer})"
+    " CALL { WITH me MATCH (me)-[r:FOLLOWS]->(f:User)"
+    "  RETURN f ORDER BY r.since DESC, f.id DESC LIMIT $sample }"
+    " CALL { WITH f MATCH (f)-[r:FOLLOWS]->(c:User)"
+    "  RETURN c ORDER BY r.since DESC, c.id DESC LIMIT $per_followee }"
+    " WITH me, c, count(*) AS mutual WHERE c <> me"
+    " AND NOT EXISTS { (me)-[:FOLLOWS]->(c) } AND NOT EXISTS { (me)-[:BLOCKS]-(c) }"
+    f" AND NOT EXISTS {{ MATCH (me)-[m:MUTES]->(c) WHERE {_ACTIVE} }}"
+    " RETURN c.id AS id, mutual ORDER BY mutual DESC, c.followers ASC, id ASC LIMIT $limit"
+)
+
+# The most followed users with at least :floor followers (see popular); the viewer's
+# node is matched apart so a viewer who is no user still gets an answer.
+POPULAR_CYPHER: LiteralString = (
+    "OPTIONAL MATCH (me:User {id: $viewer}) WITH me"
+    " MATCH (u:User) WHERE u.followers >= $floor AND u.id <> $viewer"
+    " AND (me IS NULL OR (NOT EXISTS { (me)-[:FOLLOWS]->(u) }"
+    " AND NOT EXISTS { (me)-[:BLOCKS]-(u) }"
+    f" AND NOT EXISTS {{ MATCH (me)-[m:MUTES]->(u) WHERE {_ACTIVE} }}))"
+    " RETURN u.id AS id, u.followers AS followers ORDER BY followers DESC, id ASC LIMIT $limit"
+)
+
+# Handle matches (a range read of the unique handle_lower index), then name matches:
+# the users with a NameWord that the longest query word begins (a range read of the
+# NameWord index), kept if every query word begins one of their words and the handle
+# did not match already. Ranks as the port says; one round trip.
+SEARCH_USERS_CYPHER: LiteralString = (
+    "CALL {"
+    " MATCH (u:User) WHERE $prefix IS NOT NULL AND u.handle_lower STARTS WITH $prefix"
+    " RETURN u, 0 AS part, size(u.handle_lower) AS length, u.handle_lower AS handle,"
+    "  0 AS followers"
+    " ORDER BY length, handle LIMIT $window"
+    " UNION ALL"
+    " MATCH (w:NameWord) WHERE $longest IS NOT NULL AND w.word STARTS WITH $longest"
+    " MATCH (u:User)-[:NAME_WORD]->(w)"
+    " WITH DISTINCT u WHERE ($prefix IS NULL OR NOT u.handle_lower STARTS WITH $prefix)"
+    " AND all(q IN $words WHERE any(x IN u.name_words WHERE x STARTS WITH q))"
+    " RETURN u, 1 AS part, 0 AS length, '' AS handle, u.followers AS followers"
+    " ORDER BY followers DESC, u.id ASC LIMIT $window"
+    "}"
+    " WITH u, part, length, handle, followers"
+    " ORDER BY part, length, handle, followers DESC, u.id SKIP $offset LIMIT $limit"
+    f" RETURN {_USER_FIELDS}"
+)
+
+
 def _now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def _distinct_words(display_name: str) -> list[str]:
+    """The name's words, each once, in order."""
+    return list(dict.fromkeys(name_words(display_name)))
+
+
+async def _set_name_words(tx: AsyncManagedTransaction, users: list[dict[str, Any]]) -> None:
+    """Replace the name words (property and NameWord nodes) of each ``{id, words}``."""
+    await tx.run(
+        "UNWIND $users AS row MATCH (u:User {id: row.id})"
+        " OPTIONAL MATCH (u)-[:NAME_WORD]->(old:NameWord) DETACH DELETE old",
+        {"users": users},
+    )
+    await tx.run(
+        "UNWIND $users AS row MATCH (u:User {id: row.id}) SET u.name_words = row.words"
+        " WITH u, row UNWIND row.words AS word CREATE (u)-[:NAME_WORD]->(:NameWord {word: word})",
+        {"users": users},
+    )
 
 
 def _user(row: dict[str, Any]) -> UserRecord:
@@ -122,12 +214,45 @@ class Neo4jSocialGraph:
     def __init__(self, driver: AsyncDriver, database: str = "neo4j") -> None:
         self.driver = driver
         self.database = database
+        self._popular_floor = 1 << 16  # see popular
 
     async def open(self) -> None:
         """Check the connection and create the constraints (harmless when they exist)."""
         await self.driver.verify_connectivity()
         for statement in CONSTRAINTS:
             await self.driver.execute_query(statement, database_=self.database)
+        await self._backfill_discovery()
+
+    async def _backfill_discovery(self, batch: int = 5000) -> None:
+        """Give users stored by an earlier version their follower count and name words.
+
+        In batches of ``batch`` users, each batch one transaction; a user written
+        meanwhile by this version already has both and is skipped. Finding the
+        users without them reads every User node once per start.
+        """
+        while True:
+            rows = await self._write(
+                "MATCH (u:User) WHERE u.followers IS NULL WITH u LIMIT $batch"
+                " SET u.followers = COUNT { (u)<-[:FOLLOWS]-() } RETURN count(u) AS n",
+                {"batch": batch},
+            )
+            if not rows or rows[0]["n"] < batch:
+                break
+        while True:
+            users = await self._read(
+                "MATCH (u:User) WHERE u.name_words IS NULL"
+                " RETURN u.id AS id, u.display_name AS name LIMIT $batch",
+                {"batch": batch},
+            )
+            if not users:
+                break
+            words = [
+                {"id": row["id"], "words": _distinct_words(row["name"] or "")} for row in users
+            ]
+            async with self.driver.session(database=self.database) as session:
+                await session.execute_write(_set_name_words, words)
+            if len(users) < batch:
+                break
 
     async def close(self) -> None:
         await self.driver.close()
@@ -156,8 +281,10 @@ class Neo4jSocialGraph:
             await self._write(
                 "CREATE (u:User {id: $id, handle: $handle, handle_lower: $handle_lower,"
                 " display_name: $display_name, bio: $bio, created_at: $created_at,"
-                " password_hash: $password_hash})",
+                " password_hash: $password_hash, followers: 0, name_words: $words})"
+                " WITH u UNWIND $words AS word CREATE (u)-[:NAME_WORD]->(:NameWord {word: word})",
                 {
+                    "words": _distinct_words(user.display_name),
                     "id": user.id,
                     "handle": user.handle,
                     "handle_lower": user.handle.lower(),
@@ -199,13 +326,21 @@ class Neo4jSocialGraph:
     async def update_profile(
         self, user_id: int, display_name: str | None, bio: str | None
     ) -> UserRecord | None:
-        rows = await self._write(
-            "MATCH (u:User {id: $id})"
-            " SET u.display_name = coalesce($display_name, u.display_name),"
-            " u.bio = coalesce($bio, u.bio)"
-            f" RETURN {_USER_FIELDS}",
-            {"id": user_id, "display_name": display_name, "bio": bio},
-        )
+        async def work(tx: AsyncManagedTransaction) -> list[dict[str, Any]]:
+            result = await tx.run(
+                "MATCH (u:User {id: $id})"
+                " SET u.display_name = coalesce($display_name, u.display_name),"
+                " u.bio = coalesce($bio, u.bio)"
+                f" RETURN {_USER_FIELDS}",
+                {"id": user_id, "display_name": display_name, "bio": bio},
+            )
+            rows = await result.data()
+            if rows and display_name is not None:
+                await _set_name_words(tx, [{"id": user_id, "words": _distinct_words(display_name)}])
+            return rows
+
+        async with self.driver.session(database=self.database) as session:
+            rows = await session.execute_write(work)
         return _user(rows[0]) if rows else None
 
     async def follow(self, follower_id: int, followee_id: int, since_ms: int) -> bool | None:
@@ -215,7 +350,9 @@ class Neo4jSocialGraph:
         async def work(tx: AsyncManagedTransaction) -> bool | None:
             result = await tx.run(
                 "MATCH (a:User {id: $a}), (b:User {id: $b})"
-                " MERGE (a)-[r:FOLLOWS]->(b) ON CREATE SET r.since = $since, r.fresh = true"
+                " MERGE (a)-[r:FOLLOWS]->(b) ON CREATE SET r.since = $since, r.fresh = true,"
+                # null (a user not yet back-filled by open) stays null until counted
+                " b.followers = b.followers + 1"
                 " WITH a, b, r, coalesce(r.fresh, false) AS created REMOVE r.fresh"
                 " RETURN created, EXISTS { (a)-[:BLOCKS]-(b) } AS blocked",
                 {"a": follower_id, "b": followee_id, "since": since_ms},
@@ -232,7 +369,8 @@ class Neo4jSocialGraph:
 
     async def unfollow(self, follower_id: int, followee_id: int) -> bool:
         rows = await self._write(
-            "MATCH (:User {id: $a})-[r:FOLLOWS]->(:User {id: $b}) DELETE r RETURN count(r) AS n",
+            "MATCH (:User {id: $a})-[r:FOLLOWS]->(b:User {id: $b})"
+            " DELETE r SET b.followers = b.followers - 1 RETURN count(r) AS n",
             {"a": follower_id, "b": followee_id},
         )
         return bool(rows and rows[0]["n"])
@@ -355,9 +493,10 @@ class Neo4jSocialGraph:
             " MERGE (a)-[r:BLOCKS]->(b) ON CREATE SET r.since = $since, r.fresh = true"
             " WITH a, b, r, coalesce(r.fresh, false) AS created REMOVE r.fresh"
             " WITH a, b, created OPTIONAL MATCH (a)-[f:FOLLOWS]-(b)"
-            " WITH created, f,"
+            " WITH created, f, CASE WHEN f IS NULL THEN [] ELSE [endNode(f)] END AS followee,"
             " CASE WHEN f IS NULL THEN null ELSE [startNode(f).id, endNode(f).id] END AS pair"
-            " DELETE f RETURN created, collect(pair) AS removed",
+            " DELETE f FOREACH (x IN followee | SET x.followers = x.followers - 1)"
+            " RETURN created, collect(pair) AS removed",
             {"a": blocker_id, "b": blocked_id, "since": since_ms},
         )
         if not rows:
@@ -480,6 +619,69 @@ class Neo4jSocialGraph:
             {"viewer": viewer_id, "now": now_ms, "notifications": notifications},
         )
         return {row["id"] for row in rows}
+
+    # --- discovery --------------------------------------------------------------
+
+    async def suggestions(
+        self,
+        viewer_id: int,
+        limit: int,
+        now_ms: int,
+        sample: int = SUGGESTION_SAMPLE,
+        per_followee: int = SUGGESTION_PER_FOLLOWEE,
+    ) -> list[tuple[int, int]]:
+        if limit <= 0 or sample <= 0 or per_followee <= 0:
+            return []
+        rows = await self._read(
+            SUGGESTIONS_CYPHER,
+            {
+                "viewer": viewer_id,
+                "limit": limit,
+                "now": now_ms,
+                "sample": sample,
+                "per_followee": per_followee,
+            },
+        )
+        return [(row["id"], row["mutual"]) for row in rows]
+
+    async def popular(self, viewer_id: int, limit: int, now_ms: int) -> list[int]:
+        if limit <= 0:
+            return []
+        # Real Neo4j walks the followers index in order and stops at the limit; the
+        # stand-in sorts every user the range holds. A floor keeps the range to the top:
+        # the follower count of the last user a previous answer ended on, lowered
+        # until enough users qualify (or down to 1: everyone with a follower).
+        floor = self._popular_floor
+        while True:
+            rows = await self._read(
+                POPULAR_CYPHER,
+                {"viewer": viewer_id, "limit": limit, "now": now_ms, "floor": floor},
+            )
+            if len(rows) >= limit or floor <= 1:
+                break
+            floor = max(1, floor // 8)
+        if len(rows) >= limit:
+            self._popular_floor = max(1, rows[-1]["followers"])
+        return [row["id"] for row in rows]
+
+    async def search_users(self, query: str, limit: int, offset: int = 0) -> list[UserRecord]:
+        prefix = handle_prefix(query)
+        words = name_words(query)
+        if limit <= 0 or (prefix is None and not words):
+            return []
+        offset = max(offset, 0)
+        rows = await self._read(
+            SEARCH_USERS_CYPHER,
+            {
+                "prefix": prefix,
+                "words": words,
+                "longest": max(words, key=len) if words else None,
+                "window": offset + limit,
+                "offset": offset,
+                "limit": limit,
+            },
+        )
+        return [_user(row) for row in rows]
 
     async def audience(
         self,

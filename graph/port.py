@@ -16,10 +16,61 @@ users they name.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Sequence
 from typing import Protocol
 
 from core.models import BlockOutcome, Credentials, FollowEdge, NewUser, UserRecord
+
+# Second-hop caps of ``suggestions``: the viewer's most recently followed accounts
+# considered, and the most recent follows of each one counted. At most
+# SUGGESTION_SAMPLE * SUGGESTION_PER_FOLLOWEE = 20,000 edges are read, however
+# many accounts the viewer follows or they follow.
+SUGGESTION_SAMPLE = 200
+SUGGESTION_PER_FOLLOWEE = 100
+
+_HANDLE_PREFIX = re.compile(r"[a-z0-9_]*[a-z0-9][a-z0-9_]*")
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: NFKD, combining marks dropped ("Éloïse" -> "eloise").
+
+    What SQLite's ``unicode61 remove_diacritics 2`` tokenizer does to a word: letters
+    with no decomposition (ø, ł, ß) stay as they are.
+    """
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def name_words(text: str) -> list[str]:
+    """The words of a display name or a query, folded: runs of letters and digits.
+
+    Everything else separates words ("Jean-Luc O'Brien 🐦" -> jean, luc, o, brien),
+    as in SQLite's ``unicode61`` tokenizer.
+    """
+    words: list[str] = []
+    current: list[str] = []
+    for char in fold(text):
+        if char.isalnum():
+            current.append(char)
+        elif current:
+            words.append("".join(current))
+            current = []
+    if current:
+        words.append("".join(current))
+    return words
+
+
+def handle_prefix(query: str) -> str | None:
+    """The handle prefix a user search looks for, or None if the query can be none.
+
+    The query folded, without one leading "@" ("@Ali" -> "ali"); None unless what is
+    left is handle characters with at least one letter or digit.
+    """
+    text = fold(query.strip())
+    text = text.removeprefix("@")
+    return text if _HANDLE_PREFIX.fullmatch(text) else None
 
 
 class HandleTakenError(Exception):
@@ -188,6 +239,67 @@ class SocialGraph(Protocol):
         kept only if they follow that user or are that user. Ids that are no user
         are left out. One round trip for the whole batch: fan-out asks it once per
         batch of followers.
+        """
+        ...
+
+    # --- discovery --------------------------------------------------------------
+
+    async def suggestions(
+        self,
+        viewer_id: int,
+        limit: int,
+        now_ms: int,
+        sample: int = SUGGESTION_SAMPLE,
+        per_followee: int = SUGGESTION_PER_FOLLOWEE,
+    ) -> list[tuple[int, int]]:
+        """Who to follow: friends of friends, as ``(user_id, mutual)`` pairs, best first.
+
+        ``mutual`` is how many of the viewer's followees follow the user, counted
+        over a bounded second hop: the viewer's ``sample`` most recently followed
+        accounts (by follow time, then id, newest first: the order of
+        ``following``), and of each of them its ``per_followee`` most recent
+        follows (same order). So ``mutual`` is at most ``sample``, and at most
+        ``sample * per_followee`` edges are read, however many the viewer follows.
+
+        Ranked by ``mutual`` descending, then by fewer followers (a smaller account
+        is likelier to follow back and less likely known already: Mastodon's
+        order), then by id ascending. Never the viewer, anyone the viewer follows
+        (any followee, not only the sampled ones), anyone blocked either way, or
+        anyone the viewer mutes at ``now_ms``. One round trip.
+        """
+        ...
+
+    async def popular(self, viewer_id: int, limit: int, now_ms: int) -> list[int]:
+        """The most followed users, for a viewer with no friends of friends yet.
+
+        Most followers first, then id ascending; only users with at least one
+        follower; with the exclusions of ``suggestions`` (the viewer, followees,
+        blocks either way, active mutes). "Active" is not known to the graph (it
+        does not see tweets): a service wanting recently active accounts filters
+        this list. Read from the kept follower counts by an index, in order: the
+        work is ``limit`` plus the excluded users met on the way, not the number
+        of users. One round trip when enough users qualify.
+        """
+        ...
+
+    async def search_users(self, query: str, limit: int, offset: int = 0) -> list[UserRecord]:
+        """Users whose handle or display name the query begins, best first.
+
+        The ranked list is:
+
+        1. handle matches: ``handle_prefix(query)`` is a prefix of the handle
+           (case-insensitively), the exact handle first, then shorter handles,
+           then alphabetically (by lower-cased handle);
+        2. then display-name matches not already in 1: every word of
+           ``name_words(query)`` begins some word of the display name (case- and
+           accent-insensitively: "ali" finds "Alice Smith", "elo" finds "Éloïse"),
+           most followed first, then id ascending.
+
+        ``offset`` skips that many of the list (an offset cursor: the list is
+        ranked, not keyed, so a user followed between two pages may move across
+        the page boundary). A query with no letter or digit matches nothing and is
+        never an error. The work is bounded by the matches of the query's prefix in
+        each index, never a scan of all users.
         """
         ...
 

@@ -10,7 +10,15 @@ from typing import Any
 
 from core.models import BlockOutcome, Credentials, FollowEdge, NewUser, UserRecord
 from core.sqlite import SqliteAdapter, SqliteDatabase, json_list
-from graph.port import BlockedError, HandleTakenError
+from core.text import MAX_HANDLE_LENGTH
+from graph.port import (
+    SUGGESTION_PER_FOLLOWEE,
+    SUGGESTION_SAMPLE,
+    BlockedError,
+    HandleTakenError,
+    handle_prefix,
+    name_words,
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -103,6 +111,73 @@ AUDIENCE_SQL = (
 )
 
 
+# Who to follow, in one statement. ``recent``: the viewer's :sample newest follows
+# (follows_by_follower, newest first), each with the (since, id) of its own
+# :per_followee-th newest follow, the oldest that counts (NULL when it has fewer).
+# ``hop``: from each of those, its follows from that point on, read as one range of
+# follows_by_follower, so at most :sample * :per_followee rows; counted per user.
+# The exclusions are sets built once (the viewer's followees, blocks either way, active
+# mutes) and probed per candidate; the follower counts are kept in users.
+SUGGESTIONS_SQL = (
+    "WITH recent AS MATERIALIZED ("
+    "  SELECT r.followee_id AS id,"
+    "   (SELECT g.since FROM follows AS g WHERE g.follower_id = r.followee_id"
+    "    ORDER BY g.since DESC, g.followee_id DESC LIMIT 1 OFFSET :per_followee - 1)"
+    "   AS cut_since,"
+    "   (SELECT g.followee_id FROM follows AS g WHERE g.follower_id = r.followee_id"
+    "    ORDER BY g.since DESC, g.followee_id DESC LIMIT 1 OFFSET :per_followee - 1)"
+    "   AS cut_id"
+    "  FROM follows AS r WHERE r.follower_id = :viewer"
+    "  ORDER BY r.since DESC, r.followee_id DESC LIMIT :sample),"
+    " hop AS ("
+    "  SELECT f.followee_id AS id, count(*) AS mutual FROM recent"
+    "  JOIN follows AS f ON f.follower_id = recent.id"
+    "   AND (f.since, f.followee_id) >= (coalesce(recent.cut_since, -9223372036854775808),"
+    "    coalesce(recent.cut_id, -9223372036854775808))"
+    "  GROUP BY f.followee_id)"
+    " SELECT hop.id, hop.mutual FROM hop JOIN users AS u ON u.id = hop.id"
+    " WHERE hop.id != :viewer"
+    " AND hop.id NOT IN (SELECT followee_id FROM follows WHERE follower_id = :viewer)"
+    " AND hop.id NOT IN (SELECT blocked_id FROM blocks WHERE blocker_id = :viewer"
+    "  UNION ALL SELECT blocker_id FROM blocks WHERE blocked_id = :viewer"
+    f"  UNION ALL SELECT m.muted_id FROM mutes AS m WHERE m.muter_id = :viewer AND {_ACTIVE})"
+    " ORDER BY hop.mutual DESC, u.followers_count ASC, hop.id ASC LIMIT :limit"
+)
+
+# The most followed users, walking users_by_followers from the top: the exclusions are
+# tested per user met, and the walk stops after :limit users pass.
+POPULAR_SQL = (
+    "SELECT u.id FROM users AS u INDEXED BY users_by_followers"
+    " WHERE u.followers_count > 0 AND u.id != :viewer"
+    " AND NOT EXISTS (SELECT 1 FROM follows WHERE follower_id = :viewer AND followee_id = u.id)"
+    " AND NOT EXISTS (SELECT 1 FROM blocks WHERE blocker_id = :viewer AND blocked_id = u.id)"
+    " AND NOT EXISTS (SELECT 1 FROM blocks WHERE blocker_id = u.id AND blocked_id = :viewer)"
+    " AND NOT EXISTS (SELECT 1 FROM mutes AS m WHERE m.muter_id = :viewer AND m.muted_id = u.id"
+    f"  AND {_ACTIVE})"
+    " ORDER BY u.followers_count DESC, u.id ASC LIMIT :limit"
+)
+
+# Users by handle prefix, shorter handles first: users_by_handle_length holds them in
+# that order, and one range per handle length (the IN list) reads them in it, so only
+# the page and those before it are read, not every handle the prefix begins.
+_HANDLE_LENGTHS = ", ".join(str(n) for n in range(1, MAX_HANDLE_LENGTH + 1))
+SEARCH_HANDLES_SQL = (
+    f"SELECT {_USER_COLUMNS} FROM users WHERE length(handle_lower) IN ({_HANDLE_LENGTHS})"
+    " AND handle_lower >= :low AND handle_lower < :high"
+    " ORDER BY length(handle_lower), handle_lower LIMIT :limit OFFSET :offset"
+)
+
+# Users by display-name word prefixes (user_names, FTS5 prefix indexes of 2 and 3
+# characters), those already matched by handle left out, most followed first.
+SEARCH_NAMES_SQL = (
+    "SELECT u.id, u.handle, u.display_name, u.bio, u.created_at"
+    " FROM user_names JOIN users AS u ON u.id = user_names.rowid"
+    " WHERE user_names MATCH :match"
+    " AND NOT (u.handle_lower >= :low AND u.handle_lower < :high)"
+    " ORDER BY u.followers_count DESC, u.id ASC LIMIT :limit OFFSET :offset"
+)
+
+
 def _now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -114,11 +189,93 @@ def _migrate(conn: sqlite3.Connection) -> None:
         conn.execute("ALTER TABLE users ADD COLUMN celebrity INTEGER NOT NULL DEFAULT 0")
     # The few celebrities, for followed_celebrities; set_celebrity writes 1 or 0.
     conn.execute("CREATE INDEX IF NOT EXISTS users_celebrities ON users (id) WHERE celebrity = 1")
+    _migrate_discovery(conn, columns)
+
+
+# Kept follower counts (suggestions' order, popular) and the display-name word index
+# (search_users): triggers keep both in step with every write, whatever writes it.
+_DISCOVERY_TRIGGERS = (
+    "CREATE TRIGGER IF NOT EXISTS follows_count_up AFTER INSERT ON follows BEGIN"
+    " UPDATE users SET followers_count = followers_count + 1 WHERE id = NEW.followee_id; END",
+    "CREATE TRIGGER IF NOT EXISTS follows_count_down AFTER DELETE ON follows BEGIN"
+    " UPDATE users SET followers_count = followers_count - 1 WHERE id = OLD.followee_id; END",
+    "CREATE TRIGGER IF NOT EXISTS user_names_insert AFTER INSERT ON users BEGIN"
+    " INSERT INTO user_names (rowid, display_name) VALUES (NEW.id, NEW.display_name); END",
+    "CREATE TRIGGER IF NOT EXISTS user_names_update AFTER UPDATE OF display_name ON users"
+    " WHEN OLD.display_name IS NOT NEW.display_name BEGIN"
+    " INSERT INTO user_names (user_names, rowid, display_name)"
+    " VALUES ('delete', OLD.id, OLD.display_name);"
+    " INSERT INTO user_names (rowid, display_name) VALUES (NEW.id, NEW.display_name); END",
+    "CREATE TRIGGER IF NOT EXISTS user_names_delete AFTER DELETE ON users BEGIN"
+    " INSERT INTO user_names (user_names, rowid, display_name)"
+    " VALUES ('delete', OLD.id, OLD.display_name); END",
+)
+
+
+def _migrate_discovery(conn: sqlite3.Connection, user_columns: set[str]) -> None:
+    """Follower counts and the name index, back-filled for a file made before them."""
+    if "followers_count" not in user_columns:
+        conn.execute("ALTER TABLE users ADD COLUMN followers_count INTEGER NOT NULL DEFAULT 0")
+        conn.execute(
+            "UPDATE users SET followers_count ="
+            " (SELECT count(*) FROM follows WHERE followee_id = users.id)"
+        )
+    # popular walks it from the top; ties by id ascending
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS users_by_followers ON users (followers_count DESC, id)"
+    )
+    # search_users' handle matches in their order (handles are validated to at most
+    # MAX_HANDLE_LENGTH characters, the lengths SEARCH_HANDLES_SQL reads)
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS users_by_handle_length"
+        " ON users (length(handle_lower), handle_lower)"
+    )
+    has_names = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'user_names'"
+    ).fetchone()
+    if not has_names:
+        # External content: the words index users.display_name by users.id (the rowid);
+        # prefix indexes make a 2- or 3-character prefix one index read.
+        conn.execute(
+            "CREATE VIRTUAL TABLE user_names USING fts5(display_name, content='users',"
+            " content_rowid='id', tokenize='unicode61 remove_diacritics 2', prefix='2 3')"
+        )
+        conn.execute("INSERT INTO user_names (user_names) VALUES ('rebuild')")
+    for trigger in _DISCOVERY_TRIGGERS:
+        conn.execute(trigger)
 
 
 def _both_exist(conn: sqlite3.Connection, a: int, b: int) -> bool:
     (present,) = conn.execute("SELECT count(*) FROM users WHERE id IN (?, ?)", (a, b)).fetchone()
     return bool(present == len({a, b}))
+
+
+def _after_prefix(prefix: str) -> str:
+    """The least string greater than every string that begins with ``prefix``."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def _search(
+    conn: sqlite3.Connection, low: str, high: str, match: str, limit: int, offset: int
+) -> list[UserRecord]:
+    """The page [offset, offset + limit) of handle matches followed by name matches."""
+    found: list[UserRecord] = []
+    handles = 0  # how many handle matches lie before the page, or in it
+    if low:
+        window = {"low": low, "high": high, "limit": offset + limit, "offset": 0}
+        rows = conn.execute(SEARCH_HANDLES_SQL, window).fetchall()
+        handles = len(rows)
+        found = [_user(row) for row in rows[offset:]]
+    if len(found) < limit and match:
+        names = {
+            "low": low,
+            "high": high,
+            "match": match,
+            "limit": limit - len(found),
+            "offset": max(offset - handles, 0),
+        }
+        found += [_user(row) for row in conn.execute(SEARCH_NAMES_SQL, names)]
+    return found
 
 
 def _user(row: tuple[Any, ...]) -> UserRecord:
@@ -475,6 +632,61 @@ class SqliteSocialGraph(SqliteAdapter):
 
         def work(conn: sqlite3.Connection) -> set[int]:
             return {row[0] for row in conn.execute(HIDDEN_IDS_SQL, params)}
+
+        return await self.db.read(work)
+
+    # --- discovery --------------------------------------------------------------
+
+    async def suggestions(
+        self,
+        viewer_id: int,
+        limit: int,
+        now_ms: int,
+        sample: int = SUGGESTION_SAMPLE,
+        per_followee: int = SUGGESTION_PER_FOLLOWEE,
+    ) -> list[tuple[int, int]]:
+        if limit <= 0 or sample <= 0 or per_followee <= 0:
+            return []
+        params = {
+            "viewer": viewer_id,
+            "limit": limit,
+            "now": now_ms,
+            "sample": sample,
+            "per_followee": per_followee,
+        }
+
+        def work(conn: sqlite3.Connection) -> list[tuple[int, int]]:
+            return [(row[0], row[1]) for row in conn.execute(SUGGESTIONS_SQL, params)]
+
+        return await self.db.read(work)
+
+    async def popular(self, viewer_id: int, limit: int, now_ms: int) -> list[int]:
+        if limit <= 0:
+            return []
+        params = {"viewer": viewer_id, "limit": limit, "now": now_ms}
+
+        def work(conn: sqlite3.Connection) -> list[int]:
+            return [row[0] for row in conn.execute(POPULAR_SQL, params)]
+
+        return await self.db.read(work)
+
+    async def search_users(self, query: str, limit: int, offset: int = 0) -> list[UserRecord]:
+        prefix = handle_prefix(query)
+        words = name_words(query)
+        if limit <= 0 or (prefix is None and not words):
+            return []
+        offset = max(offset, 0)
+        # No handle prefix: an empty range (low = high) that the names part excludes none of.
+        low, high = (prefix, _after_prefix(prefix)) if prefix else ("", "")
+        match = " ".join(f'"{word}"*' for word in words)
+
+        def work(conn: sqlite3.Connection) -> list[UserRecord]:
+            # One read transaction: both parts see the same snapshot.
+            conn.execute("BEGIN")
+            try:
+                return _search(conn, low, high, match, limit, offset)
+            finally:
+                conn.execute("COMMIT")
 
         return await self.db.read(work)
 

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import itertools
+import sqlite3
 
 import pytest
 
 from core.models import Credentials, FollowEdge, NewUser, UserRecord
-from graph.port import BlockedError, HandleTakenError, SocialGraph
+from graph.neo4j import Neo4jSocialGraph
+from graph.port import (
+    SUGGESTION_PER_FOLLOWEE,
+    SUGGESTION_SAMPLE,
+    BlockedError,
+    HandleTakenError,
+    SocialGraph,
+)
+from graph.sqlite import SCHEMA as SQLITE_SCHEMA
+from graph.sqlite import SqliteSocialGraph
 
 _ids = itertools.count(1_000_001)
 T = 1_700_000_000_000  # a follow time in unix ms
@@ -803,3 +813,346 @@ async def test_audience_of_500_readers_in_one_call(graph: SocialGraph) -> None:
     assert await graph.audience(ids, NOW, [author.id]) == set(ids) - left_out
     followers = {r.id for n, r in enumerate(readers) if n % 2 == 0}
     assert await graph.audience(ids, NOW, [author.id], answered.id) == followers - left_out
+
+
+# --- who to follow ---------------------------------------------------------------------
+
+
+async def follow_all(graph: SocialGraph, follower: UserRecord, *followees: UserRecord) -> None:
+    """``follower`` follows each of ``followees``, one millisecond apart, in that order."""
+    for n, followee in enumerate(followees):
+        await graph.follow(follower.id, followee.id, T + n)
+
+
+async def test_suggestions_are_friends_of_friends_ranked_by_how_many_followees_follow_them(
+    graph: SocialGraph,
+) -> None:
+    viewer, a, b, c, three, two, one = await make_users(graph, 7)
+    await follow_all(graph, viewer, a, b, c)
+    for followee in (a, b, c):
+        await graph.follow(followee.id, three.id, T)
+    for followee in (a, b):
+        await graph.follow(followee.id, two.id, T)
+    await graph.follow(c.id, one.id, T)
+    assert await graph.suggestions(viewer.id, 10, NOW) == [(three.id, 3), (two.id, 2), (one.id, 1)]
+    assert await graph.suggestions(viewer.id, 2, NOW) == [(three.id, 3), (two.id, 2)]
+    assert await graph.suggestions(viewer.id, 0, NOW) == []
+
+
+async def test_suggestions_tie_break_by_fewer_followers_then_by_id(graph: SocialGraph) -> None:
+    viewer, friend, fan, big, small, small_too = await make_users(graph, 6)
+    await graph.follow(viewer.id, friend.id, T)
+    for candidate in (big, small, small_too):
+        await graph.follow(friend.id, candidate.id, T)
+    await graph.follow(fan.id, big.id, T)  # big: 2 followers, the others 1
+    assert await graph.suggestions(viewer.id, 10, NOW) == [
+        (small.id, 1),
+        (small_too.id, 1),  # as few followers as small: the higher id comes second
+        (big.id, 1),
+    ]
+
+
+async def test_suggestions_never_name_the_viewer_nor_anyone_the_viewer_follows(
+    graph: SocialGraph,
+) -> None:
+    viewer, old_friend, friend, stranger = await make_users(graph, 4)
+    await follow_all(graph, viewer, old_friend, friend)
+    await graph.follow(friend.id, viewer.id, T)
+    await graph.follow(friend.id, old_friend.id, T)
+    await graph.follow(friend.id, stranger.id, T)
+    assert await graph.suggestions(viewer.id, 10, NOW) == [(stranger.id, 1)]
+    # a followee outside the sample is still someone the viewer follows
+    assert await graph.suggestions(viewer.id, 10, NOW, sample=1) == [(stranger.id, 1)]
+
+
+async def test_suggestions_leave_out_blocks_either_way_and_active_mutes(
+    graph: SocialGraph,
+) -> None:
+    users = await make_users(graph, 9)
+    viewer, friend, blocked, blocker, muted, muted_until_later, lapsed, muter, plain = users
+    await graph.follow(viewer.id, friend.id, T)
+    for candidate in users[2:]:
+        await graph.follow(friend.id, candidate.id, T)
+    await graph.block(viewer.id, blocked.id, T + 1)
+    await graph.block(blocker.id, viewer.id, T + 1)
+    await graph.mute(viewer.id, muted.id, T, None, False)
+    await graph.mute(viewer.id, muted_until_later.id, T, NOW + 1, False)
+    await graph.mute(viewer.id, lapsed.id, T, NOW, True)  # expired at NOW
+    await graph.mute(muter.id, viewer.id, T, None, True)  # muting the viewer hides nothing
+    found = await graph.suggestions(viewer.id, 10, NOW)
+    assert sorted(found) == sorted([(lapsed.id, 1), (muter.id, 1), (plain.id, 1)])
+    assert (muted_until_later.id, 1) in await graph.suggestions(viewer.id, 10, NOW + 1)
+
+
+async def test_suggestions_count_the_newest_followees_and_their_newest_follows(
+    graph: SocialGraph,
+) -> None:
+    viewer, oldest, middle, newest, x, y, z = await make_users(graph, 7)
+    await follow_all(graph, viewer, oldest, middle, newest)
+    await follow_all(graph, oldest, x, y, z)  # z is oldest's newest follow
+    await follow_all(graph, middle, x)
+    await follow_all(graph, newest, z)
+    assert await graph.suggestions(viewer.id, 10, NOW) == [(x.id, 2), (z.id, 2), (y.id, 1)]
+    # of the viewer's follows, the two newest: middle and newest
+    assert await graph.suggestions(viewer.id, 10, NOW, sample=2) == [(x.id, 1), (z.id, 1)]
+    # of each followee's follows, the newest one: z (oldest's), x (middle's), z (newest's)
+    assert await graph.suggestions(viewer.id, 10, NOW, per_followee=1) == [(z.id, 2), (x.id, 1)]
+
+
+async def test_suggestions_by_default_read_200_followees_and_100_follows_of_each(
+    graph: SocialGraph,
+) -> None:
+    viewer, unseen, *rest = await make_users(graph, 2 + 201 + 101, prefix="d")
+    followees, candidates = rest[:201], rest[201:]
+    await follow_all(graph, viewer, *followees)
+    await graph.follow(followees[0].id, unseen.id, T)  # the 201st newest followee's follow
+    await follow_all(graph, followees[-1], *candidates)  # 101 follows of the newest one
+    found = await graph.suggestions(viewer.id, 500, NOW)
+    assert (SUGGESTION_SAMPLE, SUGGESTION_PER_FOLLOWEE) == (200, 100)
+    assert found == [(c.id, 1) for c in candidates[1:]]  # not the oldest follow, nor unseen
+
+
+async def test_suggestions_for_someone_who_follows_nobody_or_no_user_are_empty(
+    graph: SocialGraph,
+) -> None:
+    loner, a, b = await make_users(graph, 3)
+    await graph.follow(a.id, b.id, T)
+    assert await graph.suggestions(loner.id, 10, NOW) == []
+    assert await graph.suggestions(987654, 10, NOW) == []
+
+
+# --- popular accounts ------------------------------------------------------------------
+
+
+async def test_popular_lists_the_most_followed_first_then_by_id(graph: SocialGraph) -> None:
+    newcomer, star, second, tied_first, tied_second, *fans = await make_users(graph, 10)
+    for fan in fans:  # 5 fans
+        await graph.follow(fan.id, star.id, T)
+    for fan in fans[:3]:
+        await graph.follow(fan.id, second.id, T)
+    for fan in fans[:2]:
+        await graph.follow(fan.id, tied_second.id, T)
+        await graph.follow(fan.id, tied_first.id, T)
+    assert await graph.popular(newcomer.id, 10, NOW) == [
+        star.id,
+        second.id,
+        tied_first.id,
+        tied_second.id,
+    ]  # nobody follows the fans nor the newcomer: never popular
+    assert await graph.popular(newcomer.id, 2, NOW) == [star.id, second.id]
+    assert await graph.popular(987654, 1, NOW) == [star.id]  # asked by no user
+    assert await graph.popular(newcomer.id, 0, NOW) == []
+
+
+async def test_popular_leaves_out_the_viewer_followees_blocks_and_active_mutes(
+    graph: SocialGraph,
+) -> None:
+    users = await make_users(graph, 7)
+    viewer, followed, blocked, blocker, muted, lapsed, plain = users
+    fans = await make_users(graph, 6, prefix="fan")
+    for n, user in enumerate(users):  # viewer: 6 fans, followed: 5, ..., plain: none
+        for fan in fans[n:]:
+            await graph.follow(fan.id, user.id, T)
+    await graph.follow(fans[0].id, plain.id, T)
+    await graph.follow(viewer.id, followed.id, T)
+    await graph.block(viewer.id, blocked.id, T)
+    await graph.block(blocker.id, viewer.id, T)
+    await graph.mute(viewer.id, muted.id, T, None, False)
+    await graph.mute(viewer.id, lapsed.id, T, NOW, False)  # expired at NOW
+    assert await graph.popular(viewer.id, 10, NOW) == [lapsed.id, plain.id]
+
+
+async def test_popular_follows_every_follow_unfollow_and_block(graph: SocialGraph) -> None:
+    newcomer, a, b, c, d = await make_users(graph, 5)
+    await graph.follow(b.id, a.id, T)
+    await graph.follow(c.id, a.id, T)
+    await graph.follow(c.id, b.id, T)
+    assert await graph.popular(newcomer.id, 10, NOW) == [a.id, b.id]
+    await graph.follow(c.id, b.id, T + 1)  # again: nothing changes
+    await graph.unfollow(b.id, a.id)
+    await graph.unfollow(b.id, a.id)  # again: nothing changes
+    await graph.follow(d.id, b.id, T)
+    assert await graph.popular(newcomer.id, 10, NOW) == [b.id, a.id]
+    await graph.follow(a.id, c.id, T)
+    await graph.block(b.id, c.id, T)  # removes c -> b
+    await graph.block(a.id, c.id, T)  # removes c -> a and a -> c
+    assert await graph.popular(newcomer.id, 10, NOW) == [b.id]
+    with pytest.raises(BlockedError):
+        await graph.follow(c.id, a.id, T)  # refused: counts nothing
+    assert await graph.popular(newcomer.id, 10, NOW) == [b.id]
+
+
+async def test_popular_fills_the_limit_past_excluded_top_accounts(graph: SocialGraph) -> None:
+    viewer, *stars = await make_users(graph, 7)
+    fans = await make_users(graph, 6, prefix="fan")
+    for n, star in enumerate(stars):  # stars[0]: 6 followers, ..., stars[5]: 1
+        for fan in fans[n:]:
+            await graph.follow(fan.id, star.id, T)
+    assert await graph.popular(viewer.id, 2, NOW) == [s.id for s in stars[:2]]
+    await follow_all(graph, viewer, *stars[:4])
+    assert await graph.popular(viewer.id, 2, NOW) == [stars[4].id, stars[5].id]
+    assert await graph.popular(viewer.id, 5, NOW) == [stars[4].id, stars[5].id]
+
+
+# --- searching users -------------------------------------------------------------------
+
+
+async def named(graph: SocialGraph, handle: str, display_name: str) -> UserRecord:
+    return await graph.create_user(new_user(handle, display_name=display_name))
+
+
+def handles(users: list[UserRecord]) -> list[str]:
+    return [user.handle for user in users]
+
+
+async def test_search_users_finds_handle_prefixes_exact_first_then_shorter(
+    graph: SocialGraph,
+) -> None:
+    for handle in ("ALBERT_x", "alina", "Al", "Alice", "bob", "xal"):
+        await named(graph, handle, "Somebody")
+    assert handles(await graph.search_users("al", 10)) == ["Al", "Alice", "alina", "ALBERT_x"]
+    assert handles(await graph.search_users("ALI", 10)) == ["Alice", "alina"]
+    assert handles(await graph.search_users("@Alice", 10)) == ["Alice"]  # for @-autocomplete
+    assert handles(await graph.search_users("alice", 10)) == ["Alice"]
+    assert handles(await graph.search_users("albert_", 10)) == ["ALBERT_x"]
+    assert handles(await graph.search_users("al", 2)) == ["Al", "Alice"]
+
+
+async def test_search_users_then_finds_display_name_word_prefixes_most_followed_first(
+    graph: SocialGraph,
+) -> None:
+    by_handle = await named(graph, "alison", "Nobody Special")
+    liked = await named(graph, "carol", "Carol Alison")
+    first = await named(graph, "mia", "Ali Mia")
+    second = await named(graph, "zed", "Zed Alinsky")
+    await named(graph, "bob", "Bob Malice")  # "ali" begins no word of it
+    fans = await make_users(graph, 2, prefix="fan")
+    for fan in fans:
+        await graph.follow(fan.id, liked.id, T)
+    assert await graph.search_users("ali", 10) == [by_handle, liked, first, second]
+
+
+async def test_search_users_ignores_case_and_accents_in_display_names(
+    graph: SocialGraph,
+) -> None:
+    eloise = await named(graph, "em", "Éloïse Martin")
+    zoe = await named(graph, "zz", "Zoë 🐦 O'Brien-Lee")
+    for query in ("elo", "ÉLO", "Éloïse", "eloise", "martin", "MART", "élo mar"):
+        assert await graph.search_users(query, 10) == [eloise], query
+    for query in ("zoe", "zoë", "ZOË", "brien", "lee", "o", "zo brien lee"):
+        assert await graph.search_users(query, 10) == [zoe], query
+
+
+async def test_search_users_matches_beginnings_of_words_only(graph: SocialGraph) -> None:
+    alice = await named(graph, "a1", "Alice Smith")
+    assert await graph.search_users("smi", 10) == [alice]
+    assert await graph.search_users("ith", 10) == []
+    assert await graph.search_users("lice", 10) == []
+
+
+async def test_search_users_needs_every_word_of_the_query(graph: SocialGraph) -> None:
+    alice = await named(graph, "a1", "Alice Smith")
+    alina = await named(graph, "a2", "Alina Jones")
+    assert await graph.search_users("ali smi", 10) == [alice]
+    assert await graph.search_users("smith al", 10) == [alice]
+    assert await graph.search_users("ali jon", 10) == [alina]
+    assert await graph.search_users("ali brown", 10) == []
+    assert await graph.search_users("alice OR jones", 10) == []  # no query language
+
+
+async def test_search_users_names_each_user_once(graph: SocialGraph) -> None:
+    alice = await named(graph, "alice", "Alice Alicia")  # handle and both words match
+    other = await named(graph, "bob", "Alicia Keys")
+    assert await graph.search_users("ali", 10) == [alice, other]
+
+
+async def test_search_users_pages_by_offset_without_gaps_or_repeats(graph: SocialGraph) -> None:
+    for n in range(7):
+        await named(graph, f"sam{'x' * n}", "Somebody")
+        await named(graph, f"other{n}", f"Sam Number {n}")
+    everyone = await graph.search_users("sam", 100)
+    assert len(everyone) == 14
+    assert handles(everyone[:7]) == [f"sam{'x' * n}" for n in range(7)]
+    pages = [await graph.search_users("sam", 4, offset) for offset in range(0, 16, 4)]
+    assert [len(page) for page in pages] == [4, 4, 4, 2]
+    assert [user for page in pages for user in page] == everyone
+    assert await graph.search_users("sam", 4, 14) == []
+
+
+async def test_search_users_follows_renames(graph: SocialGraph) -> None:
+    user = await named(graph, "u1", "Alice Smith")
+    await graph.update_profile(user.id, "Beatrice Jones", None)
+    renamed = (await graph.get_users([user.id]))[user.id]
+    assert await graph.search_users("ali", 10) == []
+    assert await graph.search_users("bea jon", 10) == [renamed]
+    await graph.update_profile(user.id, None, "a new bio")  # the name stays searchable
+    assert await graph.search_users("jones", 10) == [(await graph.get_users([user.id]))[user.id]]
+
+
+async def test_search_users_of_no_letter_or_digit_finds_nobody_and_never_fails(
+    graph: SocialGraph,
+) -> None:
+    await named(graph, "_under", "Under Score")
+    await named(graph, "quote", 'The "Quoted" One')
+    for query in ("", "   ", "!!!", "@", "_", "__", "*", '"', "'", "-", "(", ")", "^", "🐦", "@@"):
+        assert await graph.search_users(query, 10) == [], query
+    assert handles(await graph.search_users('"quoted"*', 10)) == ["quote"]  # words only
+    assert handles(await graph.search_users("_u", 10)) == ["_under"]
+
+
+async def test_search_users_finds_users_stored_before_search_existed(
+    graph: SocialGraph,
+) -> None:
+    reopened = await store_as_an_earlier_version(
+        graph,
+        users=[(1, "first", "Éloïse Martin"), (2, "second", "Alice Smith"), (3, "fan", "Fan")],
+        follows=[(3, 1), (3, 2), (2, 1)],
+    )
+    try:
+        assert [u.id for u in await reopened.search_users("elo", 10)] == [1]
+        assert [u.id for u in await reopened.search_users("smi", 10)] == [2]
+        assert await reopened.popular(3, 10, NOW) == []  # follows both
+        assert await reopened.popular(2, 10, NOW) == []  # follows first; nobody follows fan
+        assert await reopened.popular(987654, 10, NOW) == [1, 2]
+        assert await reopened.suggestions(3, 10, NOW) == []
+        await reopened.follow(1, 3, T)
+        assert await reopened.popular(987654, 10, NOW) == [1, 2, 3]
+    finally:
+        if reopened is not graph:
+            await reopened.close()
+
+
+async def store_as_an_earlier_version(
+    graph: SocialGraph, users: list[tuple[int, str, str]], follows: list[tuple[int, int]]
+) -> SocialGraph:
+    """Users and follows written the way a version before discovery wrote them (no
+    follower counts, no name index), then the adapter opened on them again."""
+    if isinstance(graph, SqliteSocialGraph):
+        path = graph.db.path.with_name("earlier.sqlite3")
+        with sqlite3.connect(path) as conn:
+            conn.executescript(SQLITE_SCHEMA)  # the tables alone, without the migration
+            conn.executemany(
+                "INSERT INTO users (id, handle, handle_lower, display_name, bio, created_at,"
+                " password_hash) VALUES (?, ?, lower(?), ?, '', 0, 'x')",
+                [(uid, handle, handle, name) for uid, handle, name in users],
+            )
+            conn.executemany("INSERT INTO follows VALUES (?, ?, 0)", follows)
+        conn.close()
+        earlier = SqliteSocialGraph(path)
+        await earlier.open()
+        return earlier
+    assert isinstance(graph, Neo4jSocialGraph)
+    await graph.driver.execute_query(
+        "UNWIND $users AS u CREATE (:User {id: u[0], handle: u[1], handle_lower: toLower(u[1]),"
+        " display_name: u[2], bio: '', created_at: 0, password_hash: 'x'})",
+        users=[list(user) for user in users],
+        database_=graph.database,
+    )
+    await graph.driver.execute_query(
+        "UNWIND $follows AS f MATCH (a:User {id: f[0]}) WITH a, f"
+        " MATCH (b:User {id: f[1]}) CREATE (a)-[:FOLLOWS {since: 0}]->(b)",
+        follows=[list(pair) for pair in follows],
+        database_=graph.database,
+    )
+    await graph.open()
+    return graph
