@@ -33,6 +33,7 @@ from services.media import MediaLimits, MediaService
 from services.notifications import NotificationService
 from services.persisted import PersistedQueries
 from services.relations import RelationService
+from services.search import SearchService
 from services.social import SocialService
 from services.trends import TrendService
 from services.tweets import TweetService
@@ -146,6 +147,9 @@ def build_services(
         trends=trends,
         who_to_follow=WhoToFollow(stores.graph, relations),
         people=PeopleSearch(stores.graph, relations),
+        search=SearchService(stores.search, stores.tweets, stores.graph, relations)
+        if stores.search is not None
+        else None,
         public_url=public_url.rstrip("/"),
         media=media,
         links=links,

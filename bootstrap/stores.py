@@ -55,6 +55,8 @@ from media.minio import MinioObjectStore
 from media.port import ObjectStore
 from persisted.memory import MemoryQueryStore
 from persisted.redis import RedisQueryStore
+from search.mongo import MongoSearchIndex, init_search
+from search.sqlite import SqliteSearchIndex
 from services.container import Stores
 from throttle.memory import MemoryLimiter
 from throttle.redis import RedisLimiter
@@ -174,6 +176,10 @@ def choose_stores(
             mongo_connect(settings.mongodb_uri), settings.mongodb_db
         )
         curation_where = {name: tweets_where for name in ("bookmarks", "moments", "lists")}
+        search: MongoSearchIndex | SqliteSearchIndex = MongoSearchIndex(
+            mongo_connect(settings.mongodb_uri), settings.mongodb_db
+        )
+        search_where = f"search: the text index of {tweets_where}"
     else:
         path = settings.data_dir / "tweets.sqlite3"
         tweets, tweets_where = SqliteTweetStore(path), f"embedded SQLite at {path}"
@@ -183,6 +189,8 @@ def choose_stores(
         notifications = SqliteNotificationStore(notifications_path)
         notifications_where = f"embedded SQLite at {notifications_path}"
         folder = settings.data_dir
+        search = SqliteSearchIndex(folder / "tweets.sqlite3")  # the tweet store's FTS5 tables
+        search_where = f"search: FTS5 in {folder / 'tweets.sqlite3'}"
         bookmarks = SqliteBookmarkStore(folder / "bookmarks.sqlite3")
         moments = SqliteMomentStore(folder / "moments.sqlite3")
         lists = SqliteListStore(folder / "lists.sqlite3")
@@ -267,6 +275,7 @@ def choose_stores(
         ("moments", curation_where["moments"], moments),
         ("lists", curation_where["lists"], lists),
         ("trends", trends_where, trends),
+        ("search", search_where, search),  # after the tweet store: it reads its schema
     ]
     descriptions = {name: where for name, where, _ in opening}
     stores = Stores(
@@ -284,6 +293,7 @@ def choose_stores(
         moments,
         lists,
         trends,
+        search,
     )
     return stores, [(name, adapter) for name, _, adapter in opening]
 
@@ -377,6 +387,8 @@ async def init_stores(settings: Settings) -> list[str]:
             done += await init_database(stores.tweets.client, settings.mongodb_db)
         if isinstance(stores.notifications, MongoNotificationStore):
             done += await init_notifications(stores.notifications.client, settings.mongodb_db)
+        if isinstance(stores.search, MongoSearchIndex):
+            done += await init_search(stores.search.client, settings.mongodb_db)
         for store, init in (
             (stores.bookmarks, init_bookmarks),
             (stores.moments, init_moments),

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from core.models import UserRecord
+from core.models import TweetRecord, UserRecord
 from resolvers.context import Context
 from resolvers.pagination import Page, decode_cursor, encode_cursor, page_size
+from resolvers.timelines import of_rows
 from services.trends import Trend
 
 
@@ -37,3 +38,16 @@ async def search_users(
         return Page([], False)
     found, more = await service.search(ctx.viewer_id, query, limit, offset)
     return Page([(encode_cursor("o", past), user) for past, user in found], more)
+
+
+async def search(
+    ctx: Context, query: str, first: int | None, after: str | None, fields: frozenset[str]
+) -> Page[TweetRecord]:
+    """Tweets matching the search box's query, newest first (the cursor: a tweet id)."""
+    limit = page_size(first)
+    before = decode_cursor("t", after)
+    service = ctx.services.search
+    if service is None:
+        return Page([], False)
+    rows = await service.search(ctx.viewer_id, query, limit + 1, before[0] if before else None)
+    return await of_rows(ctx, rows, limit, fields)

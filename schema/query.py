@@ -99,6 +99,21 @@ class Query:
         return TweetConnection.of(page)
 
     @strawberry.field(
+        description="Search timeline, newest first. '#tag' matches the hashtag; other words "
+        'match tweet text, case- and accent-insensitively (all must match); "quoted phrase" '
+        "matches the phrase; -word excludes; from:handle limits to one author; "
+        "since:YYYY-MM-DD and until:YYYY-MM-DD bound the date. A malformed query is a "
+        "BAD_USER_INPUT error saying what is wrong."
+    )
+    async def search(
+        self, info: Info, query: str, first: int | None = 20, after: str | None = None
+    ) -> TweetConnection:
+        page = await discovery_resolvers.search(
+            info.context, query, first, after, node_fields(info)
+        )
+        return TweetConnection.of(page)
+
+    @strawberry.field(
         description="Hashtags trending in the last `windowMinutes` (5 to 1440): ranked by how "
         "unusual their use is now against each tag's own baseline, counted in distinct "
         "authors; the most unusual first. `limit` 1 to 50."

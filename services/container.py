@@ -15,6 +15,7 @@ from docstore.port import TweetStore
 from graph.port import SocialGraph
 from persisted.memory import MemoryQueryStore
 from persisted.port import QueryStore
+from search.port import SearchIndex
 from services.accounts import AccountService, RecentIds
 from services.apps import AppService
 from services.curation import BookmarkService, ListService, MomentService
@@ -25,6 +26,7 @@ from services.media import MediaService
 from services.notifications import NotificationService
 from services.persisted import PersistedQueries
 from services.relations import RelationService
+from services.search import SearchService
 from services.social import SocialService
 from services.trends import TrendService
 from services.tweets import TweetService
@@ -56,6 +58,7 @@ class Stores:
     moments: MomentStore | None = None
     lists: ListStore | None = None
     trends: TrendStore | None = None
+    search: SearchIndex | None = None
 
     def pings(self) -> dict[str, Callable[[], Awaitable[None]]]:
         """Per backend, a call that raises when it cannot answer."""
@@ -66,7 +69,14 @@ class Stores:
         }
 
     async def close(self) -> None:
-        for store in (self.trends, self.lists, self.moments, self.bookmarks, self.notifications):
+        for store in (
+            self.search,
+            self.trends,
+            self.lists,
+            self.moments,
+            self.bookmarks,
+            self.notifications,
+        ):
             if store is not None:
                 await store.close()
         await self.queries.close()
@@ -106,6 +116,7 @@ class Services:
     trends: TrendService | None = None
     who_to_follow: WhoToFollow | None = None
     people: PeopleSearch | None = None
+    search: SearchService | None = None
     # Accounts a token was recently checked against: accounts are never deleted
     # through the API, so a signed token's account is looked up once a minute,
     # not on every request (a data folder reset is noticed within the minute).
