@@ -488,6 +488,15 @@ def argument_values(world: World, parent: str, name: str, argument: str) -> list
     if (parent, name, argument) == ("Query", "tweet", "id"):
         deleted = [str(i) for i in world.deleted]
         return [*world.tweet_ids(), *deleted, str(world.users["bob"]), "1", "not-an-id"]
+    if (parent, name, argument) in {
+        ("Query", "search", "query"),
+        ("Query", "searchUsers", "query"),
+    }:
+        return ["hello", "#tag", "@ali", '"two words"', '"unclosed', ""]
+    if argument == "limit":  # trends, whoToFollow
+        return [3, 1, 10, 50, 51, 0]
+    if argument == "windowMinutes":
+        return [60, 5, 1440, 4]
     if (parent, name, argument) in {("Query", "moment", "id"), ("Query", "list", "id")}:
         return [*world.tweet_ids()[:1], "1", "not-an-id"]  # none exists: null, or an error
     if (parent, name, argument) == ("Query", "node", "id"):
