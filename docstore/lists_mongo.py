@@ -38,7 +38,7 @@ from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from core.models import MAX_LIST_MEMBERS, ListMember, ListRecord
 from docstore.lists import ListFullError
-from docstore.mongo import MAJORITY, Doc
+from docstore.mongo import MAJORITY, Doc, run_transaction
 
 T = TypeVar("T")
 
@@ -128,10 +128,7 @@ class MongoListStore:
         await self.db.command("ping")
 
     async def _transaction(self, work: Callable[[AsyncClientSession], Awaitable[T]]) -> T:
-        """Run ``work`` in a transaction, retried by the driver on transient errors
-        (a write conflict with a concurrent transaction among them)."""
-        async with self.client.start_session() as session:
-            return await session.with_transaction(work, write_concern=MAJORITY)
+        return await run_transaction(self.client, work)
 
     # --- writes ---------------------------------------------------------------------
 

@@ -191,6 +191,16 @@ _COUNTED_REFERENCES = (
 )
 
 
+async def run_transaction(
+    client: AsyncMongoClient[Doc], work: Callable[[AsyncClientSession], Awaitable[T]]
+) -> T:
+    """Run ``work`` in a majority-acknowledged transaction, retried by the driver on
+    transient errors (a write conflict with a concurrent transaction among them). Every
+    MongoDB adapter's transactions go through here."""
+    async with client.start_session() as session:
+        return await session.with_transaction(work, write_concern=MAJORITY)
+
+
 class _NoSuchTweet(Exception):
     """Raised inside a transaction to roll it back when the tweet does not exist."""
 
@@ -235,9 +245,7 @@ class MongoTweetStore:
         await self.db.command("ping")
 
     async def _transaction(self, work: Callable[[AsyncClientSession], Awaitable[T]]) -> T:
-        """Run ``work`` in a transaction, retried by the driver on transient errors."""
-        async with self.client.start_session() as session:
-            return await session.with_transaction(work, write_concern=MAJORITY)
+        return await run_transaction(self.client, work)
 
     async def _count_references(self, tweet: TweetRecord, session: AsyncClientSession) -> None:
         """Count a reply on its parent and a quote on its original, in ``session``'s transaction.

@@ -39,7 +39,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from core.models import GROUP_SPAN_MS, GROUPED_KINDS, NotificationGroupRecord, NotificationRecord
-from docstore.mongo import MAJORITY, Doc, _opt
+from docstore.mongo import MAJORITY, Doc, _opt, run_transaction
 
 T = TypeVar("T")
 
@@ -232,10 +232,7 @@ class MongoNotificationStore:
         await self.db.command("ping")
 
     async def _transaction(self, work: Callable[[AsyncClientSession], Awaitable[T]]) -> T:
-        """Run ``work`` in a transaction, retried by the driver on transient errors
-        (a write conflict with a concurrent transaction among them)."""
-        async with self.client.start_session() as session:
-            return await session.with_transaction(work, write_concern=MAJORITY)
+        return await run_transaction(self.client, work)
 
     # --- writes ---------------------------------------------------------------------
 

@@ -82,11 +82,6 @@ class TweetQuery:
             or self.until_ms is not None
         )
 
-    @property
-    def matches_nothing_by_text(self) -> bool:
-        """No words, phrases or hashtags: only authors and dates narrow it down."""
-        return not (self.words or self.phrases or self.hashtags)
-
 
 def id_range(query: TweetQuery, before_id: int | None) -> tuple[int, int] | None:
     """The ids a page may hold, ``(lowest, highest)`` inclusive, or None when none can.

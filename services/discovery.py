@@ -73,10 +73,6 @@ class WhoToFollow:
         users = await self.graph.get_users(keep)
         return [users[u] for u in keep if u in users]
 
-    def forget(self, viewer_id: int) -> None:
-        """Drop the viewer's cached candidates (after a follow or a block, say)."""
-        self._cache.pop(viewer_id, None)
-
 
 class PeopleSearch:
     def __init__(self, graph: SocialGraph, relations: RelationService) -> None:
