@@ -6,15 +6,16 @@ once deleted. Indexes on ``tweets`` (``SEARCH_INDEXES``):
 
 - ``words``: ``{text: "text"}``, ``default_language: "none"`` (no stemming, no
   stop words: whole words as written), text index version 3 (case- and
-  diacritic-insensitive). A collection has at most one text index. It holds no
-  ``_id``, so ``open()`` creates it (creating it again is a no-op).
+  diacritic-insensitive); ``language_override`` names a field no tweet has, so
+  no document can switch its own language on. A collection has at most one
+  text index. It holds no ``_id``, so ``open()`` creates it (again: a no-op).
 - ``hashtag_newest``: ``{hashtags: 1, _id: -1}``, a ``#tag`` search newest
   first without a sort. Created by ``init_search`` (``python app.py admin
   init``) only, like the tweet store's other ``_id`` indexes.
 
-A query is one ``find``: ``$text`` for the words, ``hashtags: {$all}``,
-``author_id: {$in, $nin}``, an ``_id`` range for since/until and the cursor,
-sorted by ``_id`` descending. A query without words never uses ``$text``
+A page is one ``find`` (more only when candidates fail the check below):
+``$text`` for the words, ``hashtags: {$all}``, ``author_id: {$in, $nin}``, an
+``_id`` range for since/until and the cursor, sorted by ``_id`` descending. A query without words never uses ``$text``
 (hashtags walk ``hashtag_newest``, authors ``author_newest``, dates ``_id``).
 
 How ``$text`` is used, and why Chirp checks its answers. MongoDB ORs the bare
@@ -32,14 +33,14 @@ embedded engine finds); the check puts them in order. Excluded words go as
 check (MongoDB would exclude a substring: -"new york" would drop "renew
 yorkshire").
 
-What matches on MongoDB, then: every word a whole MongoDB token (its
+What matches on MongoDB, then: each word must be a whole MongoDB token (its
 delimiters are whitespace, dashes, quotation marks, terminal punctuation and
-the Pattern_Syntax symbols: ``#``, ``@``, ``'``, ``.``, ``/``...) that is also a
-whole word to ``core.search``; case folded; accents ignored, Latin and others
-(Greek ``καφες`` finds ``καφές`` here, not in the embedded engine). Unlike the
-embedded engine, ``_`` and emoji do not separate words (``foo`` does not find
-``foo_bar`` or ``cat🐱``... ``cat`` does not find ``cat🐱``), and ``ß`` is not
-``ss`` on either. CJK: no word segmentation with ``none``: a run of CJK
+the Pattern_Syntax symbols: ``#``, ``@``, ``'``, ``.``, ``/``...) and a whole
+word to ``core.search``; case folded; accents ignored, Latin and others (Greek
+``καφες`` finds ``καφές`` here, not in the embedded engine). Unlike the
+embedded engine, ``_`` and emoji do not separate words: ``foo`` does not find
+``foo_bar``, nor ``cat`` ``cat🐱`` (``foo_bar`` finds ``foo_bar`` on both).
+``ß`` is not ``ss`` on either engine. CJK: no word segmentation with ``none``: a run of CJK
 characters is one token, found only whole (``東京`` does not find
 ``東京タワー``), as in the embedded engine.
 
@@ -75,10 +76,15 @@ SEARCH_INDEXES: list[IndexModel] = [
     IndexModel([("hashtags", ASCENDING), ("_id", DESCENDING)], name="hashtag_newest"),
 ]
 
-# Candidates fetched per round when Chirp checks the text: twice the page first,
-# then four times more each round, up to this.
+# Candidates fetched per round when Chirp checks the text: twice the page first
+# (at least MIN_BATCH), then four times more each round, up to MAX_BATCH.
 MAX_BATCH = 2000
 MIN_BATCH = 40
+# Words with a hashtag or authors: when the hashtag's (or authors') tweets in range
+# are fewer than this, they are walked newest first through their index and their
+# text checked here, instead of asking $text (which reads, and sorts, every tweet
+# with the words).
+DRIVER_CAP = 1000
 
 
 def _holds_id(index: IndexModel) -> bool:
@@ -106,9 +112,12 @@ def text_terms(query: TweetQuery) -> tuple[list[str], list[str]]:
 
 
 class MongoSearchIndex:
-    def __init__(self, client: AsyncMongoClient[Doc], database: str = "chirp") -> None:
+    def __init__(
+        self, client: AsyncMongoClient[Doc], database: str = "chirp", driver_cap: int = DRIVER_CAP
+    ) -> None:
         self.client = client
         self.tweets = client.get_database(database)["tweets"]
+        self.driver_cap = driver_cap
 
     async def open(self) -> None:
         """Check the server answers; create the text index (it holds no ``_id``).
@@ -133,10 +142,11 @@ class MongoSearchIndex:
         """``$search``: each wanted word quoted (all must be there), each unwanted negated."""
         return " ".join([*(f'"{word}"' for word in wanted), *(f"-{word}" for word in unwanted)])
 
-    def search_filter(self, query: TweetQuery, lowest: int, highest: int) -> Doc:
-        """The ``find`` filter for ids in [lowest, highest]."""
+    def search_filter(self, query: TweetQuery, lowest: int, highest: int, text: bool = True) -> Doc:
+        """The ``find`` filter for ids in [lowest, highest]; without ``$text`` when
+        ``text`` is false (the words are then only checked by ``text_matches``)."""
         found: Doc = {}
-        wanted, unwanted = text_terms(query)
+        wanted, unwanted = text_terms(query) if text else ([], [])
         if wanted:
             found["$text"] = {"$search": self.search_string(wanted, unwanted)}
         if query.hashtags:
@@ -179,11 +189,12 @@ class MongoSearchIndex:
                 self.search_filter(query, lowest, highest), {"_id": 1}, limit
             )
             return [int(doc["_id"]) for doc in docs]
+        text = not await self._few_enough_to_walk(query, lowest, highest)
         found: list[int] = []
         batch = max(2 * limit, MIN_BATCH)
         while True:
             docs = await self.candidates(
-                self.search_filter(query, lowest, highest), {"text": 1}, batch
+                self.search_filter(query, lowest, highest, text), {"text": 1}, batch
             )
             for doc in docs:
                 if text_matches(
@@ -200,3 +211,14 @@ class MongoSearchIndex:
                 return found
             highest = int(docs[-1]["_id"]) - 1
             batch = min(4 * batch, MAX_BATCH)
+
+    async def _few_enough_to_walk(self, query: TweetQuery, lowest: int, highest: int) -> bool:
+        """Whether a page with words walks the hashtag's or authors' tweets instead of
+        asking $text: they are fewer than ``driver_cap`` in range (a count that stops
+        at the cap, on hashtag_newest or author_newest)."""
+        if not (query.words or query.phrases) or not (query.hashtags or query.author_ids):
+            return False
+        if self.driver_cap <= 0:
+            return False
+        narrow = self.search_filter(query, lowest, highest, text=False)
+        return await self.tweets.count_documents(narrow, limit=self.driver_cap) < self.driver_cap

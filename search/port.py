@@ -7,11 +7,16 @@ carried (an exact match on the tweet's case-folded hashtags, from an index on
 them, not text search), authors, and a time range. Words are single words as
 ``core.search.word_tokens`` splits text; ``TweetQuery.from_search`` builds the
 query from the parsed search box. Words and phrases match whole words,
-ignoring case and accents (``café`` finds ``Cafe``); no stemming (``run`` does
-not find ``running``). Results are ids, newest first, below a cursor id, so a
-page is stable while new tweets arrive. Deleted tweets never match; retweets
-never do (their text is empty, they carry no hashtags, and author and date
-pages leave them out); replies and quotes do.
+ignoring case and Latin accents (``café`` finds ``Cafe``); no stemming (``run``
+does not find ``running``), no prefixes; a bare word also finds a hashtag's
+text, ``#tag`` only the hashtag. Where the engines' tokenizers differ (``_``,
+emoji, non-Latin accents) each adapter's docstring says what it matches. A
+query that asks nothing (``asks_nothing``) matches nothing.
+
+Results are ids, newest first, below a cursor id, so a page is stable while new
+tweets arrive; a page is short only when nothing more matches. Deleted tweets
+never match; retweets never do (their text is empty, they carry no hashtags,
+and author and date pages leave them out); replies and quotes do.
 
 The index is kept in step with the tweet store by the store itself: the
 embedded adapter's FTS5 table is filled by triggers in the tweet's own

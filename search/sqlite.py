@@ -18,24 +18,28 @@ matching. A run of CJK characters is one token: ``東京タワー`` finds the tw
 spaces or punctuation, not by a word inside a sentence).
 
 One SELECT per page, newest first, walking one index in id order and stopping
-at ``LIMIT`` (EXPLAIN QUERY PLAN, 100,000 tweets):
+at ``LIMIT``; for words with a hashtag or authors, up to three capped counts
+before it pick the index (``choose_driver``). EXPLAIN QUERY PLAN, and the
+median time of a 20-tweet page on 1,000,000 tweets (20,000 words and 1,000
+hashtags drawn Zipf-like, 30% of tweets with hashtags; a busy 2-core machine):
 
 - words: the FTS5 doclist from the newest rowid down, ``SCAN f VIRTUAL TABLE
   INDEX 192:M1><`` (FTS5 consumes ``ORDER BY rowid DESC`` and the rowid bounds:
-  no sort, no scan past the page). Two common words: 0.2 ms.
+  no sort, no scan past the page). Two common words 0.4 ms, a phrase 0.7 ms.
 - a hashtag: ``SEARCH h0 USING PRIMARY KEY (tag=? AND tweet_id>? AND
-  tweet_id<?)``, backwards. 0.06 ms.
-- authors only: one ``tweets_by_author`` range per author, each limited, merged.
+  tweet_id<?)``, backwards: 0.1 ms. Two: the rarer walked, the other probed by
+  key: 0.9 ms.
+- authors only: one ``tweets_by_author`` range per author, each limited to the
+  page, merged: 0.3 ms for three authors.
 - dates only: the primary key backwards.
 
 Other conditions are probed per row read: a hashtag or an author by primary
-key, a word in FTS5 (``rowid = ?``, about 50 µs). Words with a hashtag or
-authors: FTS5 cannot tell how many tweets have a word, so ``choose_driver``
-first counts the hashtag's and the authors' entries in range, up to
-DRIVER_CAP, and lets a set under the cap drive (a common word with a rare
-hashtag: 28 ms to 0.5 ms), the FTS5 matches otherwise. Exclusions are
-``NOT`` inside the MATCH when there are words, a ``NOT EXISTS`` probe per row
-otherwise (``NOT IN`` would collect every tweet that has the excluded word).
+key (under 1 µs), a word in FTS5 (``rowid = ?``, about 40 µs). With words and
+a hashtag or authors, the smaller side drives (``choose_driver``): a common
+word with a rare hashtag, 43 ms to 0.5 ms on 100,000 tweets (2.8 ms on
+1,000,000); a common word from:someone with 500 tweets, 31 ms to 6 ms. Exclusions are ``NOT`` inside the MATCH when there are words, a
+``NOT EXISTS`` probe per row read otherwise (``NOT IN`` would collect every
+tweet that has the excluded word: a hashtag minus a common word, 10 ms).
 
 User text reaches MATCH only inside FTS5 string literals (``fts_string``), so
 no query can be an FTS5 syntax error.
@@ -82,10 +86,11 @@ def exclusion_expression(query: TweetQuery) -> str | None:
     return " OR ".join(unwanted) if unwanted else None
 
 
-# Below this many candidates in range, a hashtag's or the authors' rows drive a page
-# that also has words, each probed in FTS5 (about 50 µs a probe, measured); from it
-# on, the FTS5 matches drive, each probed by primary key (under 1 µs).
-DRIVER_CAP = 200
+# Choosing what a page with words and a hashtag or authors walks (choose_driver).
+# Measured on 300,000 tweets: reading an FTS5 match and probing a key costs about
+# 0.8 µs, probing FTS5 for one rowid about 40 µs, counting FTS5 matches 0.13 µs each.
+PROBE_COST = 50  # one FTS5 probe ~ reading this many FTS5 matches
+DRIVER_CAP = 2000  # a hashtag or authors with this many tweets in range never drive
 
 Driver = Literal["text", "hashtag", "authors", "time"]
 
@@ -97,7 +102,8 @@ def page_statement(
 
     ``driver`` names the index whose order the page walks (``choose_driver``); by
     default the FTS5 matches when there are words, else a hashtag, else the
-    authors, else the time range.
+    authors, else the time range. Every driver answers every query the same (one
+    it cannot walk falls back to the time range); they differ only in speed.
     """
     match = match_expression(query)
     if driver is None:
@@ -115,24 +121,53 @@ def _fallback_driver(query: TweetQuery) -> Driver:
     return "hashtag" if query.hashtags else "authors" if query.author_ids else "time"
 
 
-def choose_driver(conn: sqlite3.Connection, query: TweetQuery, lowest: int, highest: int) -> Driver:
-    """Which index a page walks, and for a hashtag, which tag first (the rarest).
+def choose_driver(
+    conn: sqlite3.Connection, query: TweetQuery, lowest: int, highest: int
+) -> tuple[TweetQuery, Driver]:
+    """Which index a page walks, and the query with its rarest hashtag first.
 
-    Without words there is one choice. With words and a hashtag or authors, FTS5
-    cannot say how many tweets match, so this counts the hashtag's and the authors'
-    entries in range, stopping at DRIVER_CAP, and lets the smaller set drive when
-    it is under the cap: "common word from:someone" reads that person's few tweets
-    instead of every tweet with the word (35 ms to 1.7 ms on 100,000 tweets).
+    Without words there is one choice. With words and a hashtag or authors, either
+    can drive: the FTS5 matches, each probed by key (cheap), or the hashtag's or
+    authors' tweets, each probed in FTS5 (PROBE_COST times dearer). SQLite cannot
+    tell how many tweets have the words, so this counts, within the id range: the
+    hashtag's or authors' tweets up to DRIVER_CAP, then, when fewer, the FTS5
+    matches up to PROBE_COST times that. The smaller side drives: "common word
+    from:someone" reads that person's tweets instead of every tweet with the word
+    (1,000,000 tweets: 31 ms to 6 ms), and no choice reads more than PROBE_COST
+    times the other's rows. Counting stops at its cap, so it costs at most about
+    13 ms (DRIVER_CAP * PROBE_COST FTS5 matches), far less for a rare tag or author.
     """
-    if match_expression(query) is None or not (query.hashtags or query.author_ids):
-        return "text" if match_expression(query) is not None else _fallback_driver(query)
+    if len(query.hashtags) > 1:
+        ranked = sorted(query.hashtags, key=lambda tag: _count_tag(conn, tag, lowest, highest))
+        query = replace(query, hashtags=tuple(ranked))
+    match = match_expression(query)
+    if match is None:
+        return query, _fallback_driver(query)
+    if not (query.hashtags or query.author_ids):
+        return query, "text"
     counts: list[tuple[int, Driver]] = []
     if query.hashtags:
         counts.append((_count_tag(conn, query.hashtags[0], lowest, highest), "hashtag"))
     if query.author_ids:
         counts.append((_count_authors(conn, query.author_ids, lowest, highest), "authors"))
-    count, driver = min(counts)
-    return driver if count < DRIVER_CAP else "text"
+    rows, driver = min(counts)
+    if rows >= DRIVER_CAP:
+        return query, "text"
+    enough = PROBE_COST * max(rows, 1)
+    return query, driver if _count_matches(
+        conn, match, lowest, highest, enough
+    ) >= enough else "text"
+
+
+def _count_matches(
+    conn: sqlite3.Connection, match: str, lowest: int, highest: int, cap: int
+) -> int:
+    row = conn.execute(
+        "SELECT count(*) FROM (SELECT 1 FROM tweets_fts"
+        " WHERE tweets_fts MATCH ? AND rowid >= ? AND rowid <= ? LIMIT ?)",
+        (match, lowest, highest, cap),
+    ).fetchone()
+    return int(row[0])
 
 
 def _count_tag(conn: sqlite3.Connection, tag: str, lowest: int, highest: int) -> int:
@@ -153,16 +188,6 @@ def _count_authors(
         (json_list(sorted(set(authors))), lowest, highest, DRIVER_CAP),
     ).fetchone()
     return int(row[0])
-
-
-def _rarest_first(
-    conn: sqlite3.Connection, query: TweetQuery, lowest: int, highest: int
-) -> TweetQuery:
-    """The query with its rarest hashtag (in range, counted up to DRIVER_CAP) first."""
-    if len(query.hashtags) < 2:
-        return query
-    ranked = sorted(query.hashtags, key=lambda tag: _count_tag(conn, tag, lowest, highest))
-    return replace(query, hashtags=tuple(ranked))
 
 
 def _author_filters(query: TweetQuery, author: str, params: list[object]) -> str:
@@ -272,10 +297,12 @@ def _by_authors(
 
 
 def _by_time(query: TweetQuery, limit: int, lowest: int, highest: int) -> tuple[str, list[object]]:
-    """Only dates (and exclusions): the primary key backwards from the upper bound."""
+    """The primary key backwards from the upper bound: for dates only (any query
+    answers the same, more slowly)."""
     params: list[object] = [lowest, highest]
     sql = "SELECT id FROM tweets WHERE id >= ? AND id <= ? AND retweet_of_id IS NULL"
     sql += _author_filters(query, "author_id", params)
+    sql += _hashtag_filters(query.hashtags, "id", params)
     sql += _fts_probes(query, "id", params)
     sql += " ORDER BY id DESC LIMIT ?"
     params.append(limit)
@@ -317,9 +344,8 @@ class SqliteSearchIndex(SqliteAdapter):
         lowest, highest = bounds
 
         def work(conn: sqlite3.Connection) -> list[int]:
-            ranked = _rarest_first(conn, query, lowest, highest)
-            driver = choose_driver(conn, ranked, lowest, highest)
-            sql, params = page_statement(ranked, limit, lowest, highest, driver)
+            planned, driver = choose_driver(conn, query, lowest, highest)
+            sql, params = page_statement(planned, limit, lowest, highest, driver)
             return [row[0] for row in conn.execute(sql, params)]
 
         return await self.db.read(work)

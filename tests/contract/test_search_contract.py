@@ -23,17 +23,23 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.errors import BadUserInput
-from core.ids import SnowflakeGenerator, id_timestamp_ms
+from core.ids import MAX_ID, SnowflakeGenerator, id_timestamp_ms
 from core.models import TweetRecord
 from core.search import parse_search, text_matches
 from core.text import extract_hashtags
 from docstore.mongo import connect as mongo_connect
 from docstore.sqlite import SqliteTweetStore
-from search.mongo import init_search
+from search.mongo import MongoSearchIndex, init_search
 from search.port import TweetQuery
-from search.sqlite import SqliteSearchIndex, match_expression
+from search.sqlite import (
+    DRIVER_CAP,
+    SqliteSearchIndex,
+    choose_driver,
+    match_expression,
+    page_statement,
+)
 from tests.backends import MongoTarget, fresh_mongo_db
-from tests.contract.conftest import Searchable
+from tests.contract.conftest import SEARCH_FACTORIES, Searchable
 
 IDS = SnowflakeGenerator(worker_id=13)
 ALICE, BOB, CAROL = 101, 202, 303
@@ -439,6 +445,70 @@ async def test_sqlite_a_data_folder_from_before_search_is_indexed_when_opened(
         await store.close()
 
 
+PLANNED = [
+    "cat #pet", "cat #rare", "cat from:bob", "cat #pet from:alice", "#pet -dog", "#pet #rare",
+    "from:alice -dog", "cat -dog since:2020-01-01", '"big cat" #pet', "#pet from:bob",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", PLANNED)
+async def test_sqlite_every_plan_of_a_page_finds_the_same_tweets(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "tweets.sqlite3"
+    store = SqliteTweetStore(path)
+    await store.open()
+    try:
+        await _post_to(store, *(f"a big cat #pet {'dog' * (n % 2)}" for n in range(30)))
+        await _post_to(store, "a big cat #pet #rare", "a dog #pet #rare", "cat #rare")
+        await store.insert_tweet(tweet("cat #pet from bob", BOB))
+    finally:
+        await store.close()
+    asked = query(text)
+    conn = sqlite3.connect(path)
+    try:
+        pages = {
+            driver: [row[0] for row in conn.execute(*page_statement(asked, 10, 0, MAX_ID, driver))]
+            for driver in ("text", "hashtag", "authors", "time")
+        }
+    finally:
+        conn.close()
+    assert pages["time"]  # every query here finds something
+    assert {driver: pages["time"] for driver in pages} == pages
+
+
+async def test_sqlite_the_smaller_side_drives_a_page_with_words_and_a_hashtag_or_authors(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "tweets.sqlite3"
+    store = SqliteTweetStore(path)
+    await store.open()
+    try:
+        await _post_to(store, *(f"cat {n} #pet" for n in range(DRIVER_CAP)))
+        await _post_to(store, "cat #rare", "dog #rare")
+    finally:
+        await store.close()
+    conn = sqlite3.connect(path)
+    try:
+        for text, driver in [
+            # 2 #rare, DRIVER_CAP and more "cat": walk #rare, probe "cat" in FTS5
+            ("cat #rare", "hashtag"),
+            # 1 "dog", under PROBE_COST * 2: walk "dog", probe #rare by key
+            ("dog #rare", "text"),
+            ("cat #pet", "text"),  # DRIVER_CAP #pet: the word's matches, whatever they are
+            ("cat #pet #rare", "hashtag"),
+            ("cat from:bob", "authors"),  # bob has no tweets
+            ("cat from:alice", "text"),
+            ("#pet", "hashtag"),
+            ("from:alice", "authors"),
+            ("since:2020-01-01", "time"),
+        ]:
+            planned, chosen = choose_driver(conn, query(text), 0, MAX_ID)
+            assert chosen == driver, text
+        planned, _ = choose_driver(conn, query("cat #pet #rare"), 0, MAX_ID)
+        assert planned.hashtags == ("rare", "pet")  # the rarest walked, the other probed
+    finally:
+        conn.close()
+
+
 async def test_sqlite_the_index_refuses_a_file_without_the_tweet_store_schema(
     tmp_path: Path,
 ) -> None:
@@ -447,7 +517,42 @@ async def test_sqlite_the_index_refuses_a_file_without_the_tweet_store_schema(
         await index.open()
 
 
-# --- MongoDB: the admin step ------------------------------------------------------------
+# --- MongoDB: the admin step, and both ways of answering words with a hashtag -----------
+
+
+WALKED = ["cat #pet", "big cat #pet", '"big cat" #pet', "cat -dog #pet", "cat from:bob", "cat #pet from:alice"]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", WALKED)
+async def test_mongo_words_with_a_hashtag_or_authors_find_the_same_by_text_or_by_walking(
+    request: pytest.FixtureRequest, text: str
+) -> None:
+    async with SEARCH_FACTORIES["mongo"](request) as searchable:
+        index = searchable.index
+        assert isinstance(index, MongoSearchIndex)
+        posted = await post(
+            searchable,
+            *(tweet(f"a big cat #pet {'dog' * (n % 3 == 0)}", ALICE) for n in range(12)),
+            *(tweet(f"cat concatenate #pet {n}", BOB) for n in range(5)),
+            tweet("a big dog #pet", ALICE),
+        )
+        asked = query(text)
+        expected = newest_first(
+            [
+                record
+                for record in posted
+                if set(asked.hashtags) <= set(record.hashtags)
+                and (not asked.author_ids or record.author_id in asked.author_ids)
+                and text_matches(record.text, asked.words, asked.phrases, asked.excluded)
+            ]
+        )
+        assert expected
+        pages = {}
+        for cap in (0, 1000):  # 0: always $text; 1000: walk these few tweets and check them
+            index.driver_cap = cap
+            first = await index.search(asked, 4)
+            pages[cap] = first + await index.search(asked, 50, before_id=first[-1])
+        assert pages == {0: expected, 1000: expected}
 
 
 async def test_the_mongo_admin_step_creates_the_search_indexes_and_can_run_again(
