@@ -276,9 +276,10 @@ class SocialGraph(Protocol):
         follower; with the exclusions of ``suggestions`` (the viewer, followees,
         blocks either way, active mutes). "Active" is not known to the graph (it
         does not see tweets): a service wanting recently active accounts filters
-        this list. Read from the kept follower counts by an index, in order: the
-        work is ``limit`` plus the excluded users met on the way, not the number
-        of users. One round trip when enough users qualify.
+        this list. Read from the kept follower counts in the order of an index, not
+        counted: the work is ``limit`` plus the viewer's exclusions, not the number
+        of users. Meant for viewers who follow few accounts (each one followed is
+        one more user to read past).
         """
         ...
 

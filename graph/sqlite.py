@@ -167,6 +167,12 @@ SEARCH_HANDLES_SQL = (
     " ORDER BY length(handle_lower), handle_lower LIMIT :limit OFFSET :offset"
 )
 
+# How many handles the prefix begins (a count over the same index range).
+COUNT_HANDLES_SQL = (
+    f"SELECT count(*) FROM users WHERE length(handle_lower) IN ({_HANDLE_LENGTHS})"
+    " AND handle_lower >= :low AND handle_lower < :high"
+)
+
 # Users by display-name word prefixes (user_names, FTS5 prefix indexes of 2 and 3
 # characters), those already matched by handle left out, most followed first.
 SEARCH_NAMES_SQL = (
@@ -260,12 +266,14 @@ def _search(
 ) -> list[UserRecord]:
     """The page [offset, offset + limit) of handle matches followed by name matches."""
     found: list[UserRecord] = []
-    handles = 0  # how many handle matches lie before the page, or in it
+    handles = 0  # handle matches in all, when the page reaches past them
     if low:
-        window = {"low": low, "high": high, "limit": offset + limit, "offset": 0}
-        rows = conn.execute(SEARCH_HANDLES_SQL, window).fetchall()
-        handles = len(rows)
-        found = [_user(row) for row in rows[offset:]]
+        window = {"low": low, "high": high, "limit": limit, "offset": offset}
+        found = [_user(row) for row in conn.execute(SEARCH_HANDLES_SQL, window)]
+        if found:
+            handles = offset + len(found)
+        elif offset:
+            (handles,) = conn.execute(COUNT_HANDLES_SQL, window).fetchone()
     if len(found) < limit and match:
         names = {
             "low": low,

@@ -1,9 +1,14 @@
-"""The SocialGraph contract (graph/port.py): every adapter must pass these tests."""
+"""The SocialGraph contract (graph/port.py): every adapter must pass these tests.
+
+The last section checks the embedded adapter's discovery plans (indexes, no scans).
+"""
 
 from __future__ import annotations
 
 import itertools
 import sqlite3
+from collections.abc import Mapping
+from pathlib import Path
 
 import pytest
 
@@ -16,8 +21,14 @@ from graph.port import (
     HandleTakenError,
     SocialGraph,
 )
+from graph.sqlite import (
+    POPULAR_SQL,
+    SEARCH_HANDLES_SQL,
+    SEARCH_NAMES_SQL,
+    SUGGESTIONS_SQL,
+    SqliteSocialGraph,
+)
 from graph.sqlite import SCHEMA as SQLITE_SCHEMA
-from graph.sqlite import SqliteSocialGraph
 
 _ids = itertools.count(1_000_001)
 T = 1_700_000_000_000  # a follow time in unix ms
@@ -1156,3 +1167,56 @@ async def store_as_an_earlier_version(
     )
     await graph.open()
     return graph
+
+
+# --- the embedded adapter's discovery plans: indexes, never a scan of users or follows --
+
+
+def sqlite_plan(path: Path, sql: str, params: Mapping[str, object]) -> list[str]:
+    with sqlite3.connect(path) as conn:
+        steps = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
+    conn.close()
+    return steps
+
+
+@pytest.fixture
+async def sqlite_file(tmp_path: Path) -> Path:
+    """An embedded graph file with its schema and migrations applied."""
+    graph = SqliteSocialGraph(tmp_path / "graph.sqlite3")
+    await graph.open()
+    await graph.close()
+    return graph.db.path
+
+
+async def test_sqlite_search_reads_handles_in_rank_order_and_names_from_the_word_index(
+    sqlite_file: Path,
+) -> None:
+    window = {"low": "al", "high": "am", "limit": 20, "offset": 0, "match": '"al"*'}
+    handles = sqlite_plan(sqlite_file, SEARCH_HANDLES_SQL, window)
+    assert handles == [
+        "SEARCH users USING INDEX users_by_handle_length (<expr>=? AND handle_lower>? AND"
+        " handle_lower<?)"
+    ]  # one range per length, already in rank order: no sort, stops at the page
+    names = sqlite_plan(sqlite_file, SEARCH_NAMES_SQL, window)
+    assert names[0].startswith("SCAN user_names VIRTUAL TABLE INDEX"), names
+    assert "SEARCH u USING INTEGER PRIMARY KEY (rowid=?)" in names
+
+
+async def test_sqlite_popular_walks_the_follower_counts_from_the_top(sqlite_file: Path) -> None:
+    steps = sqlite_plan(sqlite_file, POPULAR_SQL, {"viewer": 1, "limit": 10, "now": 0})
+    assert steps[0] == "SEARCH u USING COVERING INDEX users_by_followers (followers_count>?)"
+    assert not any("TEMP B-TREE" in step for step in steps), steps  # no sort: stops at limit
+
+
+async def test_sqlite_suggestions_read_follows_by_ranges_of_the_follower_index(
+    sqlite_file: Path,
+) -> None:
+    params = {"viewer": 1, "limit": 10, "now": 0, "sample": 200, "per_followee": 100}
+    steps = sqlite_plan(sqlite_file, SUGGESTIONS_SQL, params)
+    # the second hop: from each sampled followee, one range from its cut-off on
+    assert (
+        "SEARCH f USING COVERING INDEX follows_by_follower"
+        " (follower_id=? AND (since,followee_id)>(?,?))"
+    ) in steps
+    scanned = {step.split()[1] for step in steps if step.startswith("SCAN ")}
+    assert scanned <= {"recent", "hop"}, steps  # the CTEs' own rows, never a table
