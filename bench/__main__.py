@@ -16,12 +16,12 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from bench import scenarios, seed, wrk
+from bench import discovery_api, scenarios, seed, wrk
 from bench.production import production_stores
 from bootstrap.settings import load_settings
 from bootstrap.stores import open_stores
 
-SECTIONS = ("a", "b", "c", "d", "e", "f")
+SECTIONS = ("a", "b", "c", "d", "e", "f", "g")
 QUICK_SECTIONS = ("a", "b", "e")
 
 
@@ -42,7 +42,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated sections to run among a,b,c,d,e,f (default: all; quick: a,b,e)",
+        help="comma-separated sections to run among a,b,c,d,e,f,g (default: all; quick: a,b,e)",
+    )
+    parser.add_argument(
+        "--g-users", type=int, default=100_000, help="users of section g's graph (100,000)"
+    )
+    parser.add_argument(
+        "--g-tweets", type=int, default=100_000, help="tweets of section g (100,000)"
     )
     parser.add_argument(
         "--workdir",
@@ -213,7 +219,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             log("(b) hybrid vs pull vs push")
             classes = (10, 100, 1000)
             scenarios.strategies(bench, classes, floor_classes=(1000,) if quick else None)
-        if "c" in sections or "d" in sections:
+        if "c" in sections or "d" in sections or "g" in sections:
             from tests.servers import start_redis
 
             redis = start_redis()
@@ -239,6 +245,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "f" in sections:
             log("(f) latency at lower concurrency: 1 to 20 connections")
             scenarios.concurrency_sweep(bench)
+        if "g" in sections:
+            log(f"(g) search, trends, who to follow ({args.g_tweets:,} tweets)")
+            g_config = discovery_api.DiscoveryConfig(
+                users=args.g_users,
+                tweets=args.g_tweets,
+                seed=args.seed,
+                reps=50 if quick else 200,
+            )
+            report_extra["section_g_data"] = discovery_api.run(
+                bench.workdir, g_config, redis.url if redis else None, bench.add, bench.fail, log
+            )
     finally:
         if redis is not None:
             redis.stop()

@@ -26,7 +26,7 @@ from services.accounts import AccountService
 from services.apps import AppService
 from services.container import Services, Stores
 from services.curation import BookmarkService, ListService, MomentService
-from services.discovery import PeopleSearch, WhoToFollow
+from services.discovery import SUGGESTION_TTL_SECONDS, PeopleSearch, WhoToFollow
 from services.limits import Budgets, RateLimits, parse_networks
 from services.links import LinkService
 from services.media import MediaLimits, MediaService
@@ -83,6 +83,7 @@ def build_services(
     manifest: dict[str, str] | None = None,
     trends_blocklist: frozenset[str] = frozenset(),
     trends_cache_seconds: float = 5.0,
+    who_to_follow_cache_seconds: float = SUGGESTION_TTL_SECONDS,
 ) -> Services:
     """The services over ``stores``; ``unavailable``: the errors meaning a store is down;
     ``limits``: rate limits (None: nothing is limited)."""
@@ -145,7 +146,7 @@ def build_services(
         moments=moments,
         lists=lists,
         trends=trends,
-        who_to_follow=WhoToFollow(stores.graph, relations),
+        who_to_follow=WhoToFollow(stores.graph, relations, who_to_follow_cache_seconds),
         people=PeopleSearch(stores.graph, relations),
         search=SearchService(stores.search, stores.tweets, stores.graph, relations)
         if stores.search is not None
@@ -244,6 +245,7 @@ def make_services(
         load_manifest(settings.persisted_manifest) if settings.persisted_manifest else None,
         parse_tags(settings.trends_blocklist),
         settings.trends_cache_seconds,
+        settings.who_to_follow_cache_seconds,
     )
 
 

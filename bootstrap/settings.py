@@ -58,6 +58,7 @@ WorkerId = Annotated[int, _check(lambda v: 0 <= v <= 1023, "must be between 0 an
 PositiveInt = Annotated[int, _check(lambda v: v > 0, "must be a positive integer")]
 NonNegativeInt = Annotated[int, _check(lambda v: v >= 0, "must be 0 or more")]
 PositiveFloat = Annotated[float, _check(lambda v: v > 0, "must be a positive number")]
+NonNegativeFloat = Annotated[float, _check(lambda v: v >= 0, "must be 0 or more")]
 LogLevel = Annotated[
     Literal["DEBUG", "INFO", "WARNING", "ERROR"],
     BeforeValidator(lambda v: v.upper() if isinstance(v, str) else v),
@@ -596,11 +597,19 @@ class Settings(BaseSettings):
         "--trends-blocklist",
         "TAGS",
     )
-    trends_cache_seconds: PositiveFloat = option(
+    trends_cache_seconds: NonNegativeFloat = option(
         5.0,
         "CHIRP_TRENDS_CACHE_SECONDS",
-        "How long one answer of trends is served before it is read again.",
+        "How long one answer of trends is served before it is read again (0: every read).",
         "--trends-cache-seconds",
+        "SECONDS",
+    )
+    who_to_follow_cache_seconds: NonNegativeFloat = option(
+        180.0,
+        "CHIRP_WHO_TO_FOLLOW_CACHE_SECONDS",
+        "How long a viewer's who-to-follow candidates are kept before they are asked of the"
+        " graph again (0: every read).",
+        "--who-to-follow-cache-seconds",
         "SECONDS",
     )
     max_query_cost: PositiveInt = option(

@@ -87,9 +87,12 @@ def exclusion_expression(query: TweetQuery) -> str | None:
 
 
 # Choosing what a page with words and a hashtag or authors walks (choose_driver).
-# Measured on 300,000 tweets: reading an FTS5 match and probing a key costs about
-# 0.8 µs, probing FTS5 for one rowid about 40 µs, counting FTS5 matches 0.13 µs each.
-PROBE_COST = 50  # one FTS5 probe ~ reading this many FTS5 matches
+# Measured on 100,000 tweets (bench section g, a common word with a tag of 65-225
+# tweets, an idle machine): reading an FTS5 match and probing a key costs about
+# 0.4 µs, probing FTS5 for one rowid 53-77 µs, counting FTS5 matches 0.24 µs each.
+# (An earlier figure, 50, was measured on a busy machine and made a common word
+# with a tag of 125 tweets walk the tag: 9.6 ms instead of 2.7 ms.)
+PROBE_COST = 150  # one FTS5 probe ~ reading this many FTS5 matches
 DRIVER_CAP = 2000  # a hashtag or authors with this many tweets in range never drive
 
 Driver = Literal["text", "hashtag", "authors", "time"]
@@ -135,7 +138,8 @@ def choose_driver(
     from:someone" reads that person's tweets instead of every tweet with the word
     (1,000,000 tweets: 31 ms to 6 ms), and no choice reads more than PROBE_COST
     times the other's rows. Counting stops at its cap, so it costs at most about
-    13 ms (DRIVER_CAP * PROBE_COST FTS5 matches), far less for a rare tag or author.
+    72 ms (DRIVER_CAP * PROBE_COST FTS5 matches, when walking either side would take
+    longer still), far less for a rare tag or author.
     """
     if len(query.hashtags) > 1:
         ranked = sorted(query.hashtags, key=lambda tag: _count_tag(conn, tag, lowest, highest))

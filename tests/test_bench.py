@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from bench import engine, scenarios, seed, wrk
+from bench import discovery_api, engine, scenarios, seed, wrk
 from bootstrap.settings import load_settings
 from bootstrap.stores import open_stores
 
@@ -237,3 +237,35 @@ def test_engine_reads_whole_home_pages_through_graphql_a_given_number_of_times(
     assert found["graphql"] is True
     assert found["10"]["reads"] == 7  # a count, not a duration: instruction counts compare
     assert 0 < found["10"]["p50_ms"] <= found["10"]["max_ms"]
+
+
+def test_section_g_measures_search_trends_and_who_to_follow_through_the_api(
+    tmp_path: Path, redis_url: str
+) -> None:
+    """Section g on a small data set: every measurement runs against a real server, the
+    answers are checked (#jump trends above the always-big #always, on both trend
+    stores; every suggestion list is full) and the figures are reported."""
+    rows: list[scenarios.Row] = []
+    failures: list[str] = []
+    config = discovery_api.DiscoveryConfig(users=2_500, tweets=3_000, reps=5)
+    summary = discovery_api.run(tmp_path, config, redis_url, rows.append, failures.append, print)
+    assert failures == []
+    names = [row.name for row in rows]
+    assert len([n for n in names if n.startswith("search: ")]) == 6
+    for expected in (
+        "searchUsers: prefixes and names",
+        "trends, 60-minute window (uncached)",
+        "trends on Redis, 60-minute window (uncached)",
+        "whoToFollow: viewer following 2,000 (uncached)",
+        "whoToFollow: new user, follows nobody (uncached)",
+    ):
+        assert expected in names
+    for row in rows:
+        assert row.section == "g"
+        assert row.errors == 0
+        assert row.p50_ms is not None
+        assert row.p99_ms is not None
+        assert 0 < row.p50_ms <= row.p99_ms
+    common = next(r for r in rows if r.name == "search: two words, both common")
+    assert common.extra["mean_found"] > 0  # the queries find tweets
+    assert summary["tweets"] == 3_000
