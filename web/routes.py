@@ -1,4 +1,4 @@
-"""Routes and middleware: /graphql, health checks, and JSON errors everywhere."""
+"""Routes and middleware: /graphql, GraphiQL's bundle, health checks, and JSON errors everywhere."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from strawberry.schema import BaseSchema
 
 from services.container import Services
+from web.static import Bundles, add_static_routes
 from web.view import ChirpGraphQLView, error_response
 
 log = logging.getLogger("chirp.http")
@@ -61,8 +62,10 @@ def add_routes(
     services: Callable[[], Services],
     require_api_key: bool = False,
     origins: Collection[str] = (),
+    bundles: Bundles | None = None,
 ) -> None:
-    view = ChirpGraphQLView(schema, services, require_api_key, origins)
+    bundles = bundles if bundles is not None else Bundles()
+    view = ChirpGraphQLView(schema, services, require_api_key, origins, bundles)
 
     async def readyz(_: web.Request) -> web.Response:
         current = services()
@@ -98,3 +101,4 @@ def add_routes(
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/", root)
+    add_static_routes(app, bundles)

@@ -2,7 +2,7 @@
 
 Every answer carries ``X-Content-Type-Options: nosniff``, ``Referrer-Policy:
 no-referrer`` and ``X-Frame-Options: DENY``; the GraphiQL page a strict
-Content-Security-Policy (``graphiql_csp``). CORS: a request whose ``Origin``
+Content-Security-Policy (``graphiql_csp``: its bundle comes from this server alone). CORS: a request whose ``Origin``
 is in ``CHIRP_CORS_ORIGINS`` gets ``Access-Control-Allow-Origin`` with that
 origin (never ``*``, and no credentials: Chirp's tokens travel in headers, not
 cookies), and its preflight (OPTIONS) the methods and headers the API reads;
@@ -12,8 +12,6 @@ list lets those pages open the WebSocket.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
 from collections.abc import Awaitable, Callable, Collection
 
@@ -32,29 +30,31 @@ HARDENING = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
 }
-_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
-# Where strawberry's GraphiQL page loads React and GraphiQL from (until Chirp bundles them).
-GRAPHIQL_ASSETS = "https://unpkg.com"
+# A Host header that can be named in a policy (a name or address, and a port)
+_HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 
 
 def parse_origins(text: str) -> frozenset[str]:
     return frozenset(o.strip().rstrip("/") for o in text.split(",") if o.strip())
 
 
-def graphiql_csp(html: str) -> str:
-    """A policy for the GraphiQL page: its own inline script by hash, assets from their host."""
-    hashes = " ".join(
-        "'sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() + "'"
-        for body in _INLINE_SCRIPT.findall(html)
-    )
+def graphiql_csp(host: str | None = None) -> str:
+    """The policy of the GraphiQL page (web/static.py): scripts, workers, styles and
+    fonts from this server only, no inline script and no eval. Styles may also be
+    inline: Monaco (GraphiQL's editor) and React set style attributes and add
+    ``<style>`` elements as they run; its fonts are ``data:`` URLs in its CSS.
+    Requests go to this server only: HTTP, and the WebSocket of subscriptions on
+    ``host`` (``'self'`` covers ws: only in some browsers)."""
+    sockets = f" ws://{host} wss://{host}" if host and _HOST.fullmatch(host) else ""
     return "; ".join(
         [
             "default-src 'none'",
-            f"script-src {hashes} {GRAPHIQL_ASSETS}",
-            f"style-src 'unsafe-inline' {GRAPHIQL_ASSETS}",  # GraphiQL styles at run time
-            f"font-src data: {GRAPHIQL_ASSETS}",
-            f"img-src 'self' data: {GRAPHIQL_ASSETS}",
-            "connect-src 'self' ws: wss:",
+            "script-src 'self'",
+            "worker-src 'self'",
+            "style-src 'self' 'unsafe-inline'",
+            "font-src 'self' data:",
+            "img-src 'self' data:",
+            f"connect-src 'self'{sockets}",
             "base-uri 'none'",
             "form-action 'none'",
             "frame-ancestors 'none'",

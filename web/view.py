@@ -39,6 +39,7 @@ from services.container import Services
 from web.limits import CONTEXT_KEY, apply_limits, client_ip
 from web.security import graphiql_csp
 from web.shutdown import track_websocket
+from web.static import NOT_BUILT_PAGE, NOT_BUILT_STATUS, Bundles, graphiql_page
 
 HTTP_CODES = {
     400: "BAD_REQUEST",
@@ -172,10 +173,11 @@ class ChirpGraphQLView(GraphQLView[Context, None]):
         services: Callable[[], Services],
         require_api_key: bool = False,
         origins: Collection[str] = (),
+        bundles: Bundles | None = None,
     ) -> None:
         super().__init__(schema=schema, graphql_ide="graphiql", allow_queries_via_get=True)
         self.allowed_origins = list(origins)  # pages that may open the WebSocket
-        self.ide_policy = graphiql_csp(self.graphql_ide_html)
+        self.bundles = bundles if bundles is not None else Bundles()  # Chirp's own GraphiQL
         self.max_subscriptions_per_connection = MAX_SUBSCRIPTIONS_PER_CONNECTION
         self.services = services  # read per request: the stores open after routes are set
         self.require_api_key = require_api_key
@@ -259,8 +261,17 @@ class ChirpGraphQLView(GraphQLView[Context, None]):
         return unset
 
     async def render_graphql_ide(self, request: web.Request) -> web.Response:
-        response = web.Response(text=self.graphql_ide_html, content_type="text/html")
-        response.headers["Content-Security-Policy"] = self.ide_policy
+        """Chirp's GraphiQL page (web/static.py), its bundle served by this server; the
+        page saying how to build it (503) when there is none."""
+        bundle = self.bundles.entry("graphiql")
+        if bundle is None:
+            response = web.Response(
+                text=NOT_BUILT_PAGE, status=NOT_BUILT_STATUS, content_type="text/html"
+            )
+        else:
+            response = web.Response(text=graphiql_page(bundle), content_type="text/html")
+        response.headers["Content-Security-Policy"] = graphiql_csp(request.host)
+        response.headers[hdrs.CACHE_CONTROL] = "no-cache"  # names this build's files
         return response
 
     def encode_json(self, data: object) -> bytes:
