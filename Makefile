@@ -4,7 +4,16 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint format schema clean system-packages bench bench-quick fuzz soak soak-quick
+.PHONY: run test lint format schema clean system-packages node-packages frontend bench bench-quick fuzz soak soak-quick
+
+# GraphiQL's bundle (frontend/build.mjs writes the manifest last): rebuilt when missing
+# or older than anything in frontend/ (its sources, package.json and lock)
+BUNDLE := web/static/dist/manifest.json
+FRONTEND_SOURCES := $(shell find frontend -name node_modules -prune -o -type f -print)
+define build_frontend
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	node frontend/build.mjs
+endef
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,17 +22,35 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 ## run: serve Chirp on http://127.0.0.1:8000 on the embedded default (data in ./data)
-run: $(VENV)/.installed
+run: $(VENV)/.installed $(BUNDLE)
 	$(PY) app.py
 
-## test: the whole test suite (installs what it needs first: redis-server, nginx, node and npm)
-test: $(VENV)/.installed system-packages
+## test: the whole test suite (installs what it needs first: redis-server, nginx, node and
+## npm, chromium for tests/browser/; and builds GraphiQL's bundle)
+test: $(VENV)/.installed system-packages $(BUNDLE)
 	$(PY) -m pytest
+
+## frontend: GraphiQL's bundle, from npm packages by esbuild, into web/static/dist/
+frontend: node-packages
+	$(build_frontend)
+
+$(BUNDLE): $(FRONTEND_SOURCES) | node-packages
+	$(build_frontend)
+
+node-packages:
+	@missing=""; \
+	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing$$missing (apt)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; \
+	fi
 
 # The test session starts redis-server and nginx (the pull CDN) itself (and a Redis
 # Cluster, joined with redis-cli from redis-tools), and runs
 # the GraphQL over HTTP audit (graphql-http, installed with npm into tests/.npm)
-# with node; Debian's packages provide them.
+# with node; tests/browser/ drives Debian's chromium (through Playwright, which
+# downloads no browser of its own). Debian's packages provide them.
 system-packages:
 	@missing=""; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
@@ -31,6 +58,7 @@ system-packages:
 	[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing="$$missing nginx"; \
 	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
 	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing$$missing (apt)"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; \
@@ -73,4 +101,4 @@ schema: $(VENV)/.installed
 	$(PY) -c 'import schema; open("schema.graphql", "w").write(schema.export_sdl())'
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache tests/.npm
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache tests/.npm frontend/node_modules web/static/dist
