@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from docstore.notifications_mongo import MongoNotificationStore
 from graph.neo4j import connect as neo4j_connect
 from search.mongo import MongoSearchIndex
 from tests.backends import fresh_mongo_db
+from web import static
 
 pytest_plugins = ["tests.backends"]
 
@@ -129,6 +131,30 @@ class GraphQLClient:
 
 
 AppFactory = Callable[..., Awaitable[GraphQLClient]]
+GRAPHIQL_JS = "graphiql-TESTJS01.js"
+GRAPHIQL_CSS = "graphiql-TESTCS01.css"
+
+
+@pytest.fixture
+def graphiql_bundle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A stand-in for the bundle `make frontend` builds into web/static/dist/ (apps made
+    after this fixture serve it), so that tests of the GraphiQL page need no node."""
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    (dist / GRAPHIQL_JS).write_text("document.title = 'GraphiQL';\n")
+    (dist / GRAPHIQL_CSS).write_text("body { margin: 0 }\n")
+    manifest = {"graphiql": {"js": GRAPHIQL_JS, "css": GRAPHIQL_CSS, "workers": {}}}
+    (dist / static.MANIFEST).write_text(json.dumps(manifest))
+    monkeypatch.setattr(static, "DIST", dist)
+    return dist
+
+
+@pytest.fixture
+def no_graphiql_bundle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No bundle at all: what a server installed without node has."""
+    dist = tmp_path / "no-dist"
+    monkeypatch.setattr(static, "DIST", dist)
+    return dist
 
 
 @pytest.fixture

@@ -41,8 +41,8 @@ const DEFAULT_QUERY = `# Welcome to Chirp's GraphiQL.
 # Sign up (or log in) with a mutation, then put the token it returns in the
 # Headers tab below as {"Authorization": "Bearer <token>"}: it is kept across
 # reloads, and sent with queries, mutations and subscriptions alike.
-# The book icon on the left opens the schema's documentation; the compass
-# icon, the explorer, builds queries by ticking fields.
+# The first icon on the left opens the schema's documentation; the second,
+# the explorer, builds queries by ticking fields.
 
 query Hello {
   __typename

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 from tests.conftest import AppFactory, GraphQLClient
@@ -146,7 +147,9 @@ class TestRequired:
         assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
         assert "X-Api-Key" in body["errors"][0]["message"]
 
-    async def test_graphiql_still_loads(self, make_client: AppFactory) -> None:
+    async def test_graphiql_still_loads(
+        self, graphiql_bundle: Path, make_client: AppFactory
+    ) -> None:
         gql = await make_client(require_api_key=True)
         response = await gql.http.get("/graphql", headers={"Accept": "text/html"})
         assert response.status == 200

@@ -19,13 +19,14 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
 from graphql import get_introspection_query
 
-from tests.conftest import GraphQLClient, answer
+from tests.conftest import AppFactory, GraphQLClient, answer
 
 Json = dict[str, Any]
 JSON_HEADERS = {"Content-Type": "application/json"}
@@ -365,7 +366,10 @@ class TestMethods:
         reply = await send(gql.http, "GET", headers={"Accept": "application/json"})
         assert_refused(reply, 400, "BAD_REQUEST")
 
-    async def test_a_browser_get_serves_graphiql(self, gql: GraphQLClient) -> None:
+    async def test_a_browser_get_serves_graphiql(
+        self, graphiql_bundle: Path, make_client: AppFactory
+    ) -> None:
+        gql = await make_client()
         reply = await send(gql.http, "GET", headers={"Accept": "text/html"})
         assert reply.status == 200
         assert reply.content_type == "text/html"

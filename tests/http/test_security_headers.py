@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tests.conftest import AppFactory, GraphQLClient
 
 APP = "https://app.example.com"
@@ -18,15 +20,29 @@ async def test_every_answer_is_hardened(gql: GraphQLClient) -> None:
         assert response.headers["X-Frame-Options"] == "DENY"
 
 
-async def test_graphiql_has_a_strict_content_security_policy(gql: GraphQLClient) -> None:
+async def test_graphiql_has_a_strict_content_security_policy(
+    graphiql_bundle: Path, make_client: AppFactory
+) -> None:
+    gql = await make_client()
     response = await gql.http.get("/graphql", headers={"Accept": "text/html"})
     policy = response.headers["Content-Security-Policy"]
     directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
     assert directives["default-src"] == "'none'"
-    assert "'unsafe-inline'" not in directives["script-src"]
-    assert "'sha256-" in directives["script-src"]  # its one inline script, by hash
+    assert directives["script-src"] == "'self'"  # the bundle: no inline script, no eval
+    assert directives["worker-src"] == "'self'"
     assert directives["frame-ancestors"] == "'none'"
     assert directives["base-uri"] == "'none'"
+    host = f"{gql.http.host}:{gql.http.port}"
+    assert directives["connect-src"] == f"'self' ws://{host} wss://{host}"
+    for sources in directives.values():  # this server's, or inline data only
+        assert set(sources.split()) <= {
+            "'self'",
+            "'none'",
+            "'unsafe-inline'",
+            "data:",
+            f"ws://{host}",
+            f"wss://{host}",
+        }, sources
 
 
 async def test_no_cors_without_an_allow_list(gql: GraphQLClient) -> None:
