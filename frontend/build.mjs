@@ -11,7 +11,7 @@
 //   {"graphiql": {"js": "graphiql-XXXX.js", "css": "graphiql-XXXX.css",
 //                 "workers": {"editor": "graphiql-editor.worker-XXXX.js", ...}}}
 //
-// The server (web/static.py) reads it; without it, /graphql says how to build.
+// The server (web/assets.py) reads it; without it, /graphql says how to build.
 
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";

@@ -23,7 +23,7 @@ from docstore.notifications_mongo import MongoNotificationStore
 from graph.neo4j import connect as neo4j_connect
 from search.mongo import MongoSearchIndex
 from tests.backends import fresh_mongo_db
-from web import static
+from web import assets
 
 pytest_plugins = ["tests.backends"]
 
@@ -144,8 +144,8 @@ def graphiql_bundle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (dist / GRAPHIQL_JS).write_text("document.title = 'GraphiQL';\n")
     (dist / GRAPHIQL_CSS).write_text("body { margin: 0 }\n")
     manifest = {"graphiql": {"js": GRAPHIQL_JS, "css": GRAPHIQL_CSS, "workers": {}}}
-    (dist / static.MANIFEST).write_text(json.dumps(manifest))
-    monkeypatch.setattr(static, "DIST", dist)
+    (dist / assets.MANIFEST).write_text(json.dumps(manifest))
+    monkeypatch.setattr(assets, "DIST", dist)
     return dist
 
 
@@ -153,7 +153,7 @@ def graphiql_bundle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def no_graphiql_bundle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """No bundle at all: what a server installed without node has."""
     dist = tmp_path / "no-dist"
-    monkeypatch.setattr(static, "DIST", dist)
+    monkeypatch.setattr(assets, "DIST", dist)
     return dist
 
 

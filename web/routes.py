@@ -11,7 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from strawberry.schema import BaseSchema
 
 from services.container import Services
-from web.static import Bundles, add_static_routes
+from web.assets import Bundles, add_static_routes
 from web.view import ChirpGraphQLView, error_response
 
 log = logging.getLogger("chirp.http")

@@ -39,7 +39,7 @@ def parse_origins(text: str) -> frozenset[str]:
 
 
 def graphiql_csp(host: str | None = None) -> str:
-    """The policy of the GraphiQL page (web/static.py): scripts, workers, styles and
+    """The policy of the GraphiQL page (web/assets.py): scripts, workers, styles and
     fonts from this server only, no inline script and no eval. Styles may also be
     inline: Monaco (GraphiQL's editor) and React set style attributes and add
     ``<style>`` elements as they run; its fonts are ``data:`` URLs in its CSS.

@@ -36,10 +36,10 @@ from core.errors import RateLimited
 from resolvers.context import Context
 from services.apps import InvalidApiKey
 from services.container import Services
+from web.assets import NOT_BUILT_PAGE, NOT_BUILT_STATUS, Bundles, graphiql_page
 from web.limits import CONTEXT_KEY, apply_limits, client_ip
 from web.security import graphiql_csp
 from web.shutdown import track_websocket
-from web.static import NOT_BUILT_PAGE, NOT_BUILT_STATUS, Bundles, graphiql_page
 
 HTTP_CODES = {
     400: "BAD_REQUEST",
@@ -261,7 +261,7 @@ class ChirpGraphQLView(GraphQLView[Context, None]):
         return unset
 
     async def render_graphql_ide(self, request: web.Request) -> web.Response:
-        """Chirp's GraphiQL page (web/static.py), its bundle served by this server; the
+        """Chirp's GraphiQL page (web/assets.py), its bundle served by this server; the
         page saying how to build it (503) when there is none."""
         bundle = self.bundles.entry("graphiql")
         if bundle is None:

@@ -1,4 +1,4 @@
-// GraphiQL for Chirp, served at GET /graphql (web/static.py) from the bundle that
+// GraphiQL for Chirp, served at GET /graphql (web/assets.py) from the bundle that
 // frontend/build.mjs makes of this file: everything it needs comes from this server.
 import { explorerPlugin } from "@graphiql/plugin-explorer";
 import { createGraphiQLFetcher } from "@graphiql/toolkit";

@@ -39,7 +39,7 @@ from playwright.sync_api import (
 )
 
 from tests.processes import environment, running
-from web.static import DIST, MANIFEST
+from web.assets import DIST, MANIFEST
 
 SCREENSHOTS = Path(__file__).resolve().parent / ".screenshots"
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost"})

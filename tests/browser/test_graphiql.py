@@ -1,6 +1,6 @@
 """GraphiQL at GET /graphql, in headless chromium, with nothing reachable but this server.
 
-The page loads Chirp's own bundle (web/static.py), shows the schema's docs, runs
+The page loads Chirp's own bundle (web/assets.py), shows the schema's docs, runs
 a query typed into its editor, runs a subscription over graphql-transport-ws
 with the token set in its headers editor, and keeps those headers across a
 reload.

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import GRAPHIQL_CSS, GRAPHIQL_JS, AppFactory
-from web.static import IMMUTABLE
+from web.assets import IMMUTABLE
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 
