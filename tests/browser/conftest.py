@@ -168,13 +168,15 @@ def chirp(bundle_built: None, tmp_path_factory: pytest.TempPathFactory) -> Itera
         yield Api(base)
 
 
-@pytest.fixture(scope="session")
+# Module-scoped, not session-scoped: while Playwright's sync API is open, an asyncio
+# loop runs in this thread, and the suite's async tests after these could not start theirs.
+@pytest.fixture(scope="module")
 def playwright_driver() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright_driver: Playwright, chromium: str) -> Iterator[Browser]:
     launched = playwright_driver.chromium.launch(
         executable_path=chromium,
