@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml
 run: $(VENV)/.installed
 	$(PY) app.py
 
-## test: the whole test suite (installs what it needs first: redis-server, nginx, node and npm)
+## test: the whole test suite (installs what it needs first: redis-server, nginx, node, npm and wrk)
 test: $(VENV)/.installed system-packages
 	$(PY) -m pytest
 
@@ -31,6 +31,7 @@ system-packages:
 	[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing="$$missing nginx"; \
 	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
 	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
+	command -v wrk >/dev/null 2>&1 || missing="$$missing wrk"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing$$missing (apt)"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; \
