@@ -35,11 +35,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -210,9 +210,8 @@ class Bindings:
             for n, (want, got) in enumerate(zip(expected, actual, strict=True)):
                 self.match(want, got, f"{path}[{n}]")
         else:
-            assert actual == expected and type(actual) is type(expected), (
-                f"{path}: {actual!r}, documented {expected!r}"
-            )
+            assert type(actual) is type(expected), f"{path}: {actual!r}, documented {expected!r}"
+            assert actual == expected, f"{path}: {actual!r}, documented {expected!r}"
 
 
 def layout(value: Any, indent: int = 0, width: int = 96) -> str:
@@ -395,7 +394,8 @@ class Session:
             assert self.pending is None, f"{where}: the request before has no answer"
             self.pending = graphql_request(block, self.bindings)
         elif block.lang == "json" and block.tag == "variables":
-            assert self.pending is not None and self.pending.graphql is not None, where
+            assert self.pending is not None, f"{where}: variables without a document"
+            assert self.pending.graphql is not None, f"{where}: variables of an http request"
             text = self.bindings.substitute(block.text, where)
             self.pending.variables = parse_json(text, where)
         elif block.lang == "http" and not block.text.startswith("HTTP/"):
@@ -412,10 +412,11 @@ class Session:
                 if not RECORD:
                     raise
                 print(f"\n--- {exc}\n    status {answer.status}: {answer.body.decode()}")
-                try:
-                    print(layout(suggestion(json.loads(answer.body), self.bindings)))
-                except ValueError:
-                    pass
+                with contextlib.suppress(ValueError):  # not JSON: nothing to suggest
+                    body = json.loads(answer.body)
+                    if isinstance(body, dict):
+                        body.pop("extensions", None)
+                    print(layout(suggestion(body, self.bindings)))
         elif block.lang == "text" and block.tag == "websocket":
             await self.websocket(block)
 
