@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint format schema clean system-packages bench bench-quick fuzz soak soak-quick
+.PHONY: run test lint format schema api-docs clean system-packages bench bench-quick fuzz soak soak-quick
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -72,6 +72,10 @@ format: $(VENV)/.installed
 ## schema: rewrite schema.graphql from the code
 schema: $(VENV)/.installed
 	$(PY) -c 'import schema; open("schema.graphql", "w").write(schema.export_sdl())'
+
+## api-docs: rewrite docs/api-reference.md from schema.graphql (after `make schema`)
+api-docs: $(VENV)/.installed
+	$(PY) tools/api_reference.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache tests/.npm
