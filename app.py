@@ -415,6 +415,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "worker":
         return work(settings)
     if args.command == "demo":
+        if settings.log_level == "INFO":  # the default: the demo prints what it did itself
+            logging.getLogger().setLevel(logging.WARNING)
         return demo(settings, args)
     return serve(settings)
 
