@@ -338,8 +338,6 @@ def plan(config: DemoConfig) -> Plan:
     threads = list(THREADS)
     rng.shuffle(threads)
     thread_at = set(rng.sample(range(len(times)), min(len(threads), len(times) // 100)))
-    image_at = set(rng.sample(range(len(times)), min(config.images, len(times))))
-    images = 0
     for k, ago in enumerate(times):
         author = by_activity.draw(rng)
         if k in thread_at and threads:
@@ -368,11 +366,12 @@ def plan(config: DemoConfig) -> Plan:
             extras.append("cc @" + DEMO_HANDLE if rng.random() < 0.25 else mention(author))
         if rng.random() < 0.08:
             extras.append(rng.choice(LINKS))
-        image = None
-        if k in image_at:
-            image, images = images, images + 1
-            extras.append("📷")
-        posts.append(PlannedPost(author, _text(rng, body, *extras), ago, image=image))
+        posts.append(PlannedPost(author, _text(rng, body, *extras), ago))
+
+    # the photos: on tweets of their own (neither replies nor quotes)
+    originals = [p for p, post in enumerate(posts) if post.reply_to is None and not post.quote_of]
+    for image, p in enumerate(sorted(rng.sample(originals, min(config.images, len(originals))))):
+        posts[p] = dataclasses.replace(posts[p], text=_text(rng, posts[p].text, "📷"), image=image)
 
     # the burst: within the last 45 minutes, from many distinct accounts
     burst_tags: list[str] = []
@@ -410,7 +409,7 @@ def plan(config: DemoConfig) -> Plan:
         reach = len(followers[post.author]) + 1
         luck = rng.paretovariate(1.6)
         boost = 3.0 if post.author == 0 else 1.0
-        likes = min(n - 1, int(reach * 0.04 * luck * boost))
+        likes = min(n - 1, int(reach * 0.03 * luck * boost))
         liked_counts.append(likes)
         audience = followers[post.author] or list(range(n))
         chosen: set[int] = set()

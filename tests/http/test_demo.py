@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from app import create_app
+from app import build_parser, create_app
 from bootstrap.demo import DEMO_HANDLE, DemoConfig, DemoRefused, plan, reset_embedded, run
 from bootstrap.demo_words import BURST
 from bootstrap.services import Overrides
-from bootstrap.settings import Settings
+from bootstrap.settings import Settings, load_settings
 from core.security import Tokens
 from tests.conftest import FAST_PASSWORDS, SECRET, GraphQLClient
 from tests.processes import environment
@@ -186,3 +186,15 @@ def test_reset_removes_only_the_embedded_stores(tmp_path: Path) -> None:
     assert sorted(p.name for p in data.iterdir()) == ["notes.txt", "secret.key"]
     with pytest.raises(DemoRefused, match="REDIS_URL"):
         reset_embedded(Settings(data_dir=data, redis_url="redis://127.0.0.1:6379/0"))
+
+
+def test_the_demo_command_takes_its_options_and_every_settings_flag() -> None:
+    parser = build_parser()
+    args = parser.parse_args(["--worker-id", "3", "demo", "--data-dir", "/srv/d", "--users", "5"])
+    settings = load_settings(env={}, args=args)
+    assert (settings.worker_id, settings.data_dir) == (3, Path("/srv/d"))
+    assert (args.users, args.tweets, args.days, args.seed, args.reset) == (5, 3000, 7, 1, False)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["demo", "--users", "0"])
+    usage = parser.format_help()
+    assert "demo" in usage
