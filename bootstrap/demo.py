@@ -266,6 +266,16 @@ def _text(rng: random.Random, body: str, *extras: str) -> str:
     return text
 
 
+def _reaction(rng: random.Random, post_ago_ms: int, mean_ms: int) -> int:
+    """When a like or retweet of a post made ``post_ago_ms`` ago happens (ms ago): mostly
+    soon after the post, never before it, never in the future."""
+    mean = min(mean_ms, post_ago_ms / 3)
+    delay = int(rng.expovariate(1 / mean))
+    if delay >= post_ago_ms - 1000:
+        delay = rng.randrange(0, max(1, post_ago_ms - 1000))
+    return post_ago_ms - 500 - delay
+
+
 def plan(config: DemoConfig) -> Plan:
     """Everything the demo does, from the seed alone; times are offsets before now."""
     rng = random.Random(config.seed)
@@ -420,13 +430,11 @@ def plan(config: DemoConfig) -> Plan:
             if liker != post.author:
                 chosen.add(liker)
         for liker in sorted(chosen):
-            delay = min(int(rng.expovariate(1 / (3 * HOUR_MS))), post.ago_ms - 1000)
-            add(post.ago_ms - max(1000, delay), "like", liker, p)
+            add(_reaction(rng, post.ago_ms, 3 * HOUR_MS), "like", liker, p)
         retweets = int(likes * 0.15 + rng.random())
         if post.reply_to is None and retweets:
             for rt in rng.sample(sorted(chosen), min(len(chosen), retweets)):
-                delay = min(int(rng.expovariate(1 / (2 * HOUR_MS))), post.ago_ms - 1000)
-                add(post.ago_ms - max(1000, delay), "retweet", rt, p)
+                add(_reaction(rng, post.ago_ms, 2 * HOUR_MS), "retweet", rt, p)
         if likes >= 3:
             bookmarkable.append(p)
 
