@@ -13,21 +13,20 @@ service), like, retweet, bookmark, lists, moments. So counts, the search index,
 notifications, trends, timelines, fan-out and short links are what the API would
 have written. Two things differ from a live server, and neither shows in the data:
 
-- **The clock.** The services take ids from a ``SnowflakeGenerator`` whose clock
-  is the demo's (``DemoClock``): each step runs with the clock set to its planned
-  time in the past, so a tweet's id, ``createdAt``, its likes, its notifications
-  and its follow times all say when it happened. Steps run oldest first; the
-  clock only moves forward (a step's time is its planned one or, if that falls
-  within a millisecond of the previous step, one millisecond later), so every id
-  is issued once and ids sort by time, as ever.
+- **The clock.** The services take ids from ``StepIds``: each step (a sign-up, a
+  follow, a post, a like...) runs with ids of its planned time in the past, so a
+  tweet's id, ``createdAt``, its likes, its notifications and its follow times all
+  say when it happened. The plan gives every step a millisecond of its own, so ids
+  stay unique while up to ``CONCURRENCY`` steps run at once (each waits for what it
+  needs: its users, the tweet it likes or answers).
 - **Passwords.** One argon2 hash (~50 ms each) of the demo password is reused for
   every account (as bench/seed.py does): every demo account has that password.
 
-Fan-out jobs go to a queue of this process (``MemoryFanoutQueue``) and are
-applied right after each post, at the post's time, by the engine's own
-``FanOut.apply``: notifications of replies, mentions, quotes and retweets, and
-trends' counts, go where the settings say (Redis too), while no worker of a
-running server takes a demo job and stamps it with today's clock.
+Fan-out jobs go to a queue of the demo's own (``InlineFanoutQueue``), which applies
+each one as it is queued with the engine's own ``FanOut.apply``, within the step:
+the notifications of replies, mentions, quotes and retweets and trends' counts go
+where the settings say (Redis too), at the step's time, and no worker of a running
+server takes a demo job and stamps it with today's clock.
 
 The plan (``plan``) is computed first from ``random.Random(seed)`` alone, with
 times as offsets before "now": the same seed gives the same users, graph, texts
