@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint format schema api-docs clean system-packages bench bench-quick fuzz soak soak-quick
+.PHONY: run demo test lint format schema api-docs clean system-packages bench bench-quick fuzz soak soak-quick
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,10 @@ $(VENV)/.installed: pyproject.toml
 ## run: serve Chirp on http://127.0.0.1:8000 on the embedded default (data in ./data)
 run: $(VENV)/.installed
 	$(PY) app.py
+
+## demo: fill the data folder (./data) with a sample world: users, follows, tweets, photos, trends
+demo: $(VENV)/.installed
+	$(PY) app.py demo
 
 ## test: the whole test suite (installs what it needs first: redis-server, nginx, node, npm and wrk)
 test: $(VENV)/.installed system-packages
