@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint format schema clean system-packages node-packages frontend bench bench-quick fuzz soak soak-quick
+.PHONY: run demo test lint format schema api-docs clean system-packages node-packages frontend bench bench-quick fuzz soak soak-quick
 
 # GraphiQL's bundle (frontend/build.mjs writes the manifest last): rebuilt when missing
 # or older than anything in frontend/ (its sources, package.json and lock)
@@ -25,8 +25,12 @@ $(VENV)/.installed: pyproject.toml
 run: $(VENV)/.installed $(BUNDLE)
 	$(PY) app.py
 
-## test: the whole test suite (installs what it needs first: redis-server, nginx, node and
-## npm, chromium for tests/browser/; and builds GraphiQL's bundle)
+## demo: fill the data folder (./data) with a sample world: users, follows, tweets, photos, trends
+demo: $(VENV)/.installed
+	$(PY) app.py demo
+
+## test: the whole test suite (installs what it needs first: redis-server, nginx, node, npm,
+## wrk and chromium for tests/browser/; and builds GraphiQL's bundle)
 test: $(VENV)/.installed system-packages $(BUNDLE)
 	$(PY) -m pytest
 
@@ -58,6 +62,7 @@ system-packages:
 	[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing="$$missing nginx"; \
 	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
 	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
+	command -v wrk >/dev/null 2>&1 || missing="$$missing wrk"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing$$missing (apt)"; \
@@ -99,6 +104,10 @@ format: $(VENV)/.installed
 ## schema: rewrite schema.graphql from the code
 schema: $(VENV)/.installed
 	$(PY) -c 'import schema; open("schema.graphql", "w").write(schema.export_sdl())'
+
+## api-docs: rewrite docs/api-reference.md from schema.graphql (after `make schema`)
+api-docs: $(VENV)/.installed
+	$(PY) tools/api_reference.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache tests/.npm frontend/node_modules web/static/dist

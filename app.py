@@ -3,7 +3,8 @@
 ``python app.py`` serves the GraphQL API on the embedded default (SQLite files
 and in-process structures in ``--data-dir``); ``python app.py worker`` runs
 fan-out workers; ``python app.py admin init`` sets the stores up; ``python app.py
---help`` lists every setting. What runs is built in ``bootstrap/``.
+demo`` fills empty stores with a sample world; ``python app.py --help`` lists
+every setting. What runs is built in ``bootstrap/``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from typing import Any
 
 from aiohttp import web
 
+from bootstrap.demo import DemoConfig, DemoRefused
+from bootstrap.demo import run as run_demo
 from bootstrap.services import AdminError, Overrides, register_app, serving, working
 from bootstrap.settings import (
     Settings,
@@ -108,6 +111,8 @@ COMMANDS = {
     "worker": "run a fan-out worker only (CHIRP_FANOUT_CONCURRENCY consumers), with "
     "/healthz and /metrics on --metrics-port; give each process its own --worker-id",
     "admin": "operator tasks",
+    "demo": "fill empty stores with a demo world (users, follows, tweets, likes, photos, "
+    "a trending burst) and print a demo account to log in with",
 }
 ADMIN_TASKS = {
     "init": "create the stores' constraints and indexes and, on a sharded MongoDB "
@@ -134,6 +139,67 @@ def command(
     )
 
 
+def positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
+    defaults = DemoConfig()
+    demo = parser.add_argument_group("demo options")
+    demo.add_argument(
+        "--users", type=positive, default=defaults.users, metavar="N", help="accounts (%(default)s)"
+    )
+    demo.add_argument(
+        "--tweets",
+        type=positive,
+        default=defaults.tweets,
+        metavar="N",
+        help="tweets over the days shown, besides the burst of the last hour (%(default)s)",
+    )
+    demo.add_argument(
+        "--days", type=positive, default=defaults.days, metavar="N", help="days shown (%(default)s)"
+    )
+    demo.add_argument(
+        "--seed",
+        type=int,
+        default=defaults.seed,
+        metavar="N",
+        help="the same seed gives the same users, graph, texts and relative times (%(default)s)",
+    )
+    demo.add_argument(
+        "--password",
+        metavar="TEXT",
+        help="the password of every demo account (default: a new random one, printed)",
+    )
+    demo.add_argument(
+        "--reset",
+        action="store_true",
+        help="first remove the embedded stores' files from --data-dir (SQLite files and "
+        "media/); refused when NEO4J_URI, MONGODB_URI, REDIS_URL or MINIO_ENDPOINT is set. "
+        "Without it, stores that already have users are left alone",
+    )
+
+
+def demo(settings: Settings, args: argparse.Namespace) -> int:
+    config = DemoConfig(
+        users=args.users, tweets=args.tweets, days=args.days, seed=args.seed, password=args.password
+    )
+    try:
+        summary = asyncio.run(run_demo(settings, config, args.reset, progress=print))
+    except DemoRefused as exc:
+        log.error("demo refused: %s (python app.py demo --reset starts afresh)", exc)
+        return 1
+    except BackendStartError as exc:
+        log.error("cannot run the demo: %s", exc)
+        return 1
+    for line in summary.lines(settings.base_url):
+        print(line)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """``python app.py [COMMAND]``: every command takes every settings flag, after its
     name as well as before it, and lists them in its --help."""
@@ -155,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
         name: command(commands, f"python app.py {name}", text, common)
         for name, text in COMMANDS.items()
     }
+    add_demo_arguments(parsers["demo"])
     parsers["admin"].usage = "%(prog)s [OPTIONS] TASK [OPTIONS]"
     tasks = parsers["admin"].add_subparsers(dest="admin_command", metavar="TASK", required=True)
     for name, text in ADMIN_TASKS.items():
@@ -347,6 +414,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "worker":
         return work(settings)
+    if args.command == "demo":
+        if settings.log_level == "INFO":  # the default: the demo prints what it did itself
+            logging.getLogger().setLevel(logging.WARNING)
+        return demo(settings, args)
     return serve(settings)
 
 

@@ -207,12 +207,14 @@ def make_services(
     passwords: Passwords | None = None,
     media: MediaStores | None = None,
     secret: str | None = None,
+    ids: SnowflakeGenerator | None = None,
 ) -> Services:
     """The services Chirp runs with these settings, over opened stores (and media).
 
-    ``secret``: the signing key, when the caller has loaded it already.
+    ``secret``: the signing key, when the caller has loaded it already; ``ids``: the id
+    generator (default: one for ``CHIRP_WORKER_ID`` on the system clock).
     """
-    ids = SnowflakeGenerator(settings.worker_id)
+    ids = ids or SnowflakeGenerator(settings.worker_id)
     media_service = links = None
     if media is not None:
         media_service = MediaService(

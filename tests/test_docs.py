@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = ["docs/architecture.md", "README.md", "bench/README.md"]
+DOCS = ["docs/architecture.md", "docs/api.md", "README.md", "bench/README.md"]
 # a backticked token that is a relative path: folders and files, no spaces or placeholders
 PATH = re.compile(r"`([a-z_][A-Za-z0-9_.\-]*(?:/[A-Za-z0-9_.\-]+)*/?)`")
 TOP = {p.name for p in ROOT.iterdir()}
