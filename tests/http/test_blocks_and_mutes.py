@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from tests.conftest import GraphQLClient
@@ -203,9 +204,13 @@ async def test_a_mute_with_a_duration_ends_on_its_own(chirp: GraphQLClient) -> N
     bob, bob_id = await chirp.sign_up("bob")
     await chirp.follow(alice, bob_id)
     await posted(chirp, bob, "bob says")
-    await chirp.ok(MUTE, {"id": bob_id, "seconds": 1}, alice)
+    # Long enough for the reads below to come well before the end on a busy machine
+    # (a 1-second mute had ended before the first read on the production stand-ins).
+    muted_at = time.monotonic()
+    await chirp.ok(MUTE, {"id": bob_id, "seconds": 5}, alice)
     assert await home_texts(chirp, alice) == []
     assert (await flags(chirp, "bob", alice))["viewerMutes"] is True
-    await asyncio.sleep(1.2)
+    assert time.monotonic() - muted_at < 5, "too slow to see the mute before it ended"
+    await asyncio.sleep(max(0.0, 5.2 - (time.monotonic() - muted_at)))
     assert (await flags(chirp, "bob", alice))["viewerMutes"] is False
     assert await home_texts(chirp, alice) == ["bob says"]
