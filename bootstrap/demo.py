@@ -603,11 +603,8 @@ class Summary:
 
 
 async def any_user(services: Services) -> bool:
-    """Whether the graph holds any account: a handle search for each first character."""
-    for first in "abcdefghijklmnopqrstuvwxyz0123456789_":
-        if await services.stores.graph.search_users(first, 1):
-            return True
-    return False
+    """Whether the graph holds any account."""
+    return await services.stores.graph.has_users()
 
 
 def production_stores(settings: Settings) -> list[str]:

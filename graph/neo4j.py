@@ -321,6 +321,9 @@ class Neo4jSocialGraph:
         )
         return {row["id"]: _user(row) for row in rows}
 
+    async def has_users(self) -> bool:
+        return bool(await self._read("MATCH (u:User) RETURN u.id AS id LIMIT 1", {}))
+
     async def get_users_by_handles(self, handles_lower: Sequence[str]) -> dict[str, UserRecord]:
         if not handles_lower:
             return {}

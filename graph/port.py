@@ -94,6 +94,10 @@ class SocialGraph(Protocol):
         """Users keyed by lower-cased handle; unknown handles are absent."""
         ...
 
+    async def has_users(self) -> bool:
+        """Whether any account exists (one index probe, not a count)."""
+        ...
+
     async def get_credentials(self, handle_lower: str) -> Credentials | None: ...
 
     async def update_profile(

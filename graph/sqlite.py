@@ -330,6 +330,12 @@ class SqliteSocialGraph(SqliteAdapter):
 
         return await self.db.read(work)
 
+    async def has_users(self) -> bool:
+        def work(conn: sqlite3.Connection) -> bool:
+            return conn.execute("SELECT 1 FROM users LIMIT 1").fetchone() is not None
+
+        return await self.db.read(work)
+
     async def get_users_by_handles(self, handles_lower: Sequence[str]) -> dict[str, UserRecord]:
         if not handles_lower:
             return {}

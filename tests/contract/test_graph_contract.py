@@ -79,6 +79,12 @@ async def test_get_users_returns_users_by_id_and_omits_missing_ones(graph: Socia
     assert await graph.get_users([999]) == {}
 
 
+async def test_has_users_says_whether_any_account_exists(graph: SocialGraph) -> None:
+    assert await graph.has_users() is False
+    await graph.create_user(new_user("alice"))
+    assert await graph.has_users() is True
+
+
 async def test_unicode_names_and_bios_are_stored_as_given(graph: SocialGraph) -> None:
     new = new_user("zoe", display_name="Zoë 🐦", bio="line one\nline two — ok")
     await graph.create_user(new)
