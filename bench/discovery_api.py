@@ -46,9 +46,11 @@ from typing import Any
 import aiohttp
 
 from bench import discovery, procs
-from bench.scenarios import Row
+from bench.scenarios import HOME_QUERY, Row
 from bench.seed import _snowflake
+from core.models import NotificationRecord
 from core.security import Tokens
+from docstore.notifications_sqlite import SqliteNotificationStore
 from docstore.sqlite import SqliteTweetStore
 from graph.sqlite import SqliteSocialGraph
 
@@ -206,7 +208,9 @@ def prepare(workdir: Path, config: DiscoveryConfig, log: Callable[[str], None]) 
     for name in GRAPH_FILES:
         shutil.copy(graph_dir / name, data_dir / name)
     started = time.perf_counter()
-    rows, words, tags = tweet_rows(config, handles, int(time.time() * 1000))
+    now_ms = int(time.time() * 1000)
+    rows, words, tags = tweet_rows(config, handles, now_ms)
+    rows = with_own_tweets(rows, summary["viewer"], config.seed)
     seconds["plan_tweets"] = round(time.perf_counter() - started, 1)
 
     async def write() -> None:  # in bulk: the FTS5 and hashtag triggers index each row
@@ -221,8 +225,13 @@ def prepare(workdir: Path, config: DiscoveryConfig, log: Callable[[str], None]) 
     started = time.perf_counter()
     asyncio.run(write())
     seconds["write_tweets"] = round(time.perf_counter() - started, 1)
-    os.sync()
     log(f"discovery tweets: {len(rows):,} in {seconds['write_tweets']} s")
+    started = time.perf_counter()
+    notes = notifications_for(rows, summary["viewer"], config, now_ms)
+    asyncio.run(write_notifications(data_dir, notes))
+    seconds["write_notifications"] = round(time.perf_counter() - started, 1)
+    log(f"discovery notifications: {len(notes):,} in {seconds['write_notifications']} s")
+    os.sync()
     return Data(
         data_dir,
         summary["viewer"],
@@ -236,7 +245,69 @@ def prepare(workdir: Path, config: DiscoveryConfig, log: Callable[[str], None]) 
     )
 
 
-def _insert(rows: Sequence[tuple[int, int, str, int, str]], conn: sqlite3.Connection) -> None:
+OWN_TWEETS = 50  # tweets of the viewer's, which the notifications are about
+NOTIFICATIONS = 3_000  # the viewer's, over the data's days
+# (kind, share): likes and retweets of the viewer's tweets, follows, and replies,
+# mentions and quotes (tweets of the actor's)
+KINDS = (("LIKE", 0.5), ("RETWEET", 0.15), ("FOLLOW", 0.1), ("REPLY", 0.1), ("MENTION", 0.1))
+TweetRow = tuple[int, int, str, int, str]
+
+
+def with_own_tweets(rows: list[TweetRow], viewer: int, seed: int) -> list[TweetRow]:
+    """OWN_TWEETS of the rows (none of #jump's) made the viewer's."""
+    rng = random.Random(seed + 2)
+    candidates = [i for i, row in enumerate(rows) if "jump" not in row[4].split()]
+    rows = list(rows)
+    for i in rng.sample(candidates, min(OWN_TWEETS, len(candidates))):
+        tweet_id, _, text, ms, tags = rows[i]
+        rows[i] = (tweet_id, viewer, text, ms, tags)
+    return rows
+
+
+def notifications_for(
+    rows: Sequence[TweetRow], viewer: int, config: DiscoveryConfig, now_ms: int
+) -> list[NotificationRecord]:
+    """The viewer's notifications, oldest first, each about a tweet older than itself."""
+    rng = random.Random(config.seed + 3)
+    own = [row for row in rows if row[1] == viewer]
+    others = [row for row in rows if row[1] != viewer]
+    span = config.days * 86_400_000
+    kinds = [kind for kind, _ in KINDS] + ["QUOTE"]
+    weights = [share for _, share in KINDS] + [1 - sum(share for _, share in KINDS)]
+    notes: list[NotificationRecord] = []
+    for seq, ms in enumerate(
+        sorted(now_ms - 60_000 - rng.randrange(span) for _ in range(NOTIFICATIONS))
+    ):
+        kind = rng.choices(kinds, weights)[0]
+        actor = rng.choice(others)[1]
+        tweet_id: int | None = None
+        if kind in ("LIKE", "RETWEET"):
+            older = [row for row in own if row[3] < ms]
+            if not older:
+                kind = "FOLLOW"
+            else:
+                tweet_id = rng.choice(older)[0]
+        elif kind != "FOLLOW":
+            about = rng.choice(others)
+            while about[3] >= ms:  # a reply, mention or quote posted before it notifies
+                about = rng.choice(others)
+            tweet_id, actor = about[0], about[1]
+        notes.append(NotificationRecord(_snowflake(ms, seq), viewer, kind, actor, tweet_id, ms))
+    return notes
+
+
+async def write_notifications(data_dir: Path, notes: Sequence[NotificationRecord]) -> None:
+    """Through the port, one by one, as the service adds them (groups form as they would)."""
+    store = SqliteNotificationStore(data_dir / "notifications.sqlite3")
+    await store.open()
+    try:
+        for note in notes:
+            await store.add(note)
+    finally:
+        await store.close()
+
+
+def _insert(rows: Sequence[TweetRow], conn: sqlite3.Connection) -> None:
     conn.executemany(
         "INSERT INTO tweets (id, author_id, text, created_at, hashtags, fanout_pending)"
         " VALUES (?, ?, ?, ?, ?, 0)",
@@ -260,6 +331,16 @@ TRENDS = (
     " name tweetCount accountCount } }"
 )
 WHO_TO_FOLLOW = "{ whoToFollow(limit: 10) { id handle displayName followersCount } }"
+NOTIFICATIONS_PAGE = (
+    "query Notes { notifications(first: 20) { unreadCount edges { cursor node { id kind"
+    " createdAt read actor { id handle displayName } tweet { id text likeCount } } }"
+    " pageInfo { hasNextPage endCursor } } }"
+)
+NOTIFICATION_GROUPS = (
+    "query Groups { notificationGroups(first: 20) { unreadCount edges { cursor node { id kind"
+    " count latestAt read actors(first: 3) { id handle displayName } tweet { id text } } }"
+    " pageInfo { hasNextPage endCursor } } }"
+)
 SIGN_UP = "mutation($input: SignUpInput!) { signUp(input: $input) { token errors { message } } }"
 
 
@@ -366,6 +447,15 @@ async def measure_embedded(
             session, url, lambda n: mixed[n % len(mixed)], WHO_TO_FOLLOW, [{}], reps
         )
         add(row(f"whoToFollow: {len(mixed)} random viewers (uncached)", timing))
+        home = await timed(session, url, viewer, HOME_QUERY, [{}], reps)
+        add(row("homeTimeline: viewer following 2,000 (for comparison)", home))
+        for name, query, field in (
+            ("notifications: a page of 20", NOTIFICATIONS_PAGE, "notifications"),
+            ("notificationGroups: a page of 20", NOTIFICATION_GROUPS, "notificationGroups"),
+        ):
+            timing = await timed(session, url, viewer, query, [{}], reps)
+            checks[field] = len(timing.answers[-1][field]["edges"])
+            add(row(name, timing, p50_vs_home=round(timing.p50_ms / home.p50_ms, 2)))
         newcomer = await _sign_up(session, url)
         timing = await timed(session, url, newcomer, WHO_TO_FOLLOW, [{}], reps)
         checks["who_to_follow_new_user"] = len(timing.answers[-1]["whoToFollow"])
@@ -441,6 +531,8 @@ def run(
     top = checks["trends_60"]
     if "jump" not in top or ("always" in top and top.index("always") < top.index("jump")):
         fail(f"g: #jump should trend above #always in the last hour; got {top}")
+    if checks["notifications"] < 20 or checks["notificationGroups"] < 20:
+        fail(f"g: a notifications page held fewer than 20: {checks}")
     if checks["who_to_follow"] < 10 or checks["who_to_follow_new_user"] < 10:
         fail(f"g: whoToFollow answered fewer than 10 suggestions: {checks}")
     if redis_url is not None:

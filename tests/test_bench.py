@@ -258,6 +258,9 @@ def test_section_g_measures_search_trends_and_who_to_follow_through_the_api(
         "trends on Redis, 60-minute window (uncached)",
         "whoToFollow: viewer following 2,000 (uncached)",
         "whoToFollow: new user, follows nobody (uncached)",
+        "homeTimeline: viewer following 2,000 (for comparison)",
+        "notifications: a page of 20",
+        "notificationGroups: a page of 20",
     ):
         assert expected in names
     for row in rows:
