@@ -192,7 +192,14 @@ end
 local extra = redis.call('ZCARD', KEYS[1]) - 1 - tonumber(ARGV[1])
 if extra > 0 then
   redis.call('ZREMRANGEBYRANK', KEYS[1], 1, extra)
-  if #ARGV == 5 and not redis.call('ZSCORE', KEYS[1], ARGV[5]) then added = 0 end
+  if #ARGV == 5 and added > 0 then  -- one id: was it trimmed, i.e. below the oldest kept?
+    local kept = redis.call('ZRANGE', KEYS[1], 1, 1, 'WITHSCORES')
+    local s = tonumber(ARGV[4])
+    if not kept[1] or s < tonumber(kept[2])
+        or (s == tonumber(kept[2]) and low(ARGV[5]) < low(kept[1])) then
+      added = 0
+    end
+  end
 end
 if not present and tonumber(ARGV[2]) > 0 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
 return added
