@@ -22,8 +22,8 @@ sorts before every id and is never returned.
 Memory: an 800-entry list is about 16 KB while Redis keeps it as a listpack,
 which it does only up to ``zset-max-listpack-entries`` entries (default 128):
 the server needs ``zset-max-listpack-entries`` of at least the timeline cap + 1
-(README, "Production"); ``open()`` logs a warning when it reads a lower value
-(about 77 KB per 800 entries as a skiplist). bench/redis_memory.py measures both.
+(README, "Redis memory"); ``open()`` logs a warning when it reads a lower value
+(about 84 KB per 800 entries as a skiplist). bench/redis_memory.py measures both.
 
 Old keys: the 19-digit lexicographic format (before issue 16) lived under
 ``chirp:tl:`` and ``chirp:recent:``; these prefixes are new, so old keys are
@@ -349,7 +349,7 @@ class RedisTimelineCache:
             cache_log.warning(
                 "timelines: Redis has %s %d, below the timeline cap + 1 (%d): full timelines "
                 "are kept as skiplists, about 5x the memory of a listpack; set %s %d or more "
-                "(README, Production)",
+                '(README, "Redis memory: zset-max-listpack-entries")',
                 LISTPACK_SETTING,
                 entries,
                 self.cap + 1,
