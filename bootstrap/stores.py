@@ -234,7 +234,9 @@ def choose_stores(
         if worker:
             request_timeout = max(request_timeout, WORKER_DEADLINE_SECONDS)
         deadlines = Deadlines(breaker, request_timeout)
-        timelines = RedisTimelineCache(redis_client(), ttl, settings.fanout_batch, deadlines)
+        timelines = RedisTimelineCache(
+            redis_client(), ttl, settings.fanout_batch, deadlines, cap=settings.timeline_cap
+        )
         queue = RedisFanoutQueue(redis_client(), deadlines=deadlines)
         events = RedisEventBus(redis_client(), deadlines)
         # No retries for the limiter (on every request's path): limits fail open, or to

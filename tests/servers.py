@@ -41,6 +41,7 @@ from types import TracebackType
 from typing import Self
 
 __all__ = [
+    "REDIS_TIMELINE_SETTINGS",
     "RunningCluster",
     "RunningServer",
     "ServerStartError",
@@ -64,6 +65,9 @@ _PORT_COLLISION_MARKERS = (
     "port allocation failed",  # weed mini: "... is not available on 127.0.0.1 ..."
 )
 _START_ATTEMPTS = 3  # fresh ports are picked when a port was taken meanwhile
+# What production Redis needs for compact timelines (README, "Production"): a sorted set
+# of up to CHIRP_TIMELINE_CAP (800) ids + the present marker stays a listpack.
+REDIS_TIMELINE_SETTINGS = ("--zset-max-listpack-entries", "1024")
 
 
 class ServerStartError(RuntimeError):
@@ -453,6 +457,7 @@ def start_redis(
             "--appendonly", "no",
             "--dir", str(directory),
             "--daemonize", "no",
+            *REDIS_TIMELINE_SETTINGS,
         ]  # fmt: skip
         server = _spawn(
             "redis",
@@ -569,6 +574,7 @@ def start_redis_cluster(masters: int = 3, timeout: float = 30.0) -> RunningClust
                     "--appendonly", "no",
                     "--dir", str(node_dir),
                     "--daemonize", "no",
+                    *REDIS_TIMELINE_SETTINGS,
                 ]  # fmt: skip
                 nodes.append(
                     _spawn(

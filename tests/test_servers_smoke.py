@@ -96,7 +96,7 @@ def test_redis_cluster_serves_every_slot_and_stops_cleanly() -> None:
         )
         client = redis.RedisCluster.from_url(cluster.seed_url, decode_responses=True)
         try:
-            keys = [f"chirp:tl:{{{n}}}" for n in range(30)]
+            keys = [f"chirp:tl2:{{{n}}}" for n in range(30)]
             for key in keys:
                 client.set(key, key)
             assert [client.get(key) for key in keys] == keys

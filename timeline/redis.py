@@ -2,19 +2,39 @@
 
 Key names (one key per list; the ``{...}`` hash tag names the Redis Cluster slot)::
 
-    chirp:tl:{<user_id>}       sorted set: the user's home timeline (expires when unread)
-    chirp:recent:{<author_id>} sorted set: a celebrity author's recent tweets
-    chirp:fanout               stream: the fan-out queue (consumer group ``fanout``)
-    chirp:events               pub/sub channel: realtime events
+    chirp:tl2:{<user_id>}       sorted set: the user's home timeline (expires when unread)
+    chirp:recent2:{<author_id>} sorted set: a celebrity author's recent tweets
+    chirp:fanout                stream: the fan-out queue (consumer group ``fanout``)
+    chirp:events                pub/sub channel: realtime events
 
-**Timeline cache.** Snowflake ids need 63 bits, more than a sorted-set score (a double) holds
-exactly, so every member has score 0 and is the id zero-padded to 19 digits:
-lexicographic order is then numeric order, read with ZREVRANGEBYLEX. The
-member ``"0"`` marks a list as present even when it holds no tweet; it sorts
-before every id and is never returned. Each command or script touches one
-key, so the cache works on Redis Cluster (a ``RedisCluster`` client) too;
-there a pipeline of scripts (a fan-out batch, the celebrities' lists) is sent
-as raw EVALSHA commands, split by node, by ``_each``.
+**Timeline cache.** Snowflake ids need 63 bits, more than a sorted-set score (a
+double) holds exactly, so an id is kept as score = its millisecond field
+(``id >> 22``, core/ids.py: 41 bits, exact in a double) and member = the id as
+8 bytes big-endian. Ids of one millisecond share a score and order by member
+bytes, which is numeric order for big-endian unsigned ints: (score, member)
+order is id order. A page below a cursor starts at the cursor's reverse rank:
+ZREVRANK when the cursor is in the list (the usual case, the previous page's
+last id), else the count of entries above it (ZCOUNT of the higher scores,
+plus the cursor's millisecond's entries compared in Lua). The empty member
+``""`` at score -1 marks a list as present even when it holds no tweet; it
+sorts before every id and is never returned.
+
+Memory: an 800-entry list is about 16 KB while Redis keeps it as a listpack,
+which it does only up to ``zset-max-listpack-entries`` entries (default 128):
+the server needs ``zset-max-listpack-entries`` of at least the timeline cap + 1
+(README, "Redis memory"); ``open()`` logs a warning when it reads a lower value
+(about 84 KB per 800 entries as a skiplist). bench/redis_memory.py measures both.
+
+Old keys: the 19-digit lexicographic format (before issue 16) lived under
+``chirp:tl:`` and ``chirp:recent:``; these prefixes are new, so old keys are
+never read: a timeline is rebuilt from the stores on its first read, and its
+old key is deleted then (old timeline keys not rebuilt expire with their TTL;
+old recent lists have none: README says how to delete them).
+
+Each command or script touches one key, so the cache works on Redis Cluster
+(a ``RedisCluster`` client) too; there a pipeline of scripts (a fan-out batch,
+the celebrities' lists) is sent as raw EVALSHA commands, split by node, by
+``_each``.
 
 **Fan-out queue.** XREADGROUP hands each job to one consumer and keeps it in
 the group's pending list until XACK; XAUTOCLAIM moves jobs left pending by a
@@ -53,9 +73,11 @@ from redis.exceptions import NoScriptError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from core.breaker import Breaker, CircuitOpen, within
+from core.ids import MAX_ID, TIMESTAMP_SHIFT
 from timeline.port import Delivery, Event, Job, Window
 
-log = logging.getLogger("chirp.events")  # the event bus is the only one that logs
+log = logging.getLogger("chirp.events")  # the event bus
+cache_log = logging.getLogger("chirp.timeline")  # the cache, at open()
 
 UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (RedisConnectionError, RedisTimeoutError)
 T = TypeVar("T")
@@ -86,42 +108,83 @@ class Deadlines:
 
 NO_DEADLINES = Deadlines()
 
-WIDTH = 19  # digits of the largest 63-bit id
-TIMELINE_PREFIX = "chirp:tl:"
-RECENT_PREFIX = "chirp:recent:"
+TIMELINE_PREFIX = "chirp:tl2:"
+RECENT_PREFIX = "chirp:recent2:"
+# Where the 19-digit lexicographic format (before issue 16) kept its lists: never read,
+# deleted when the list is rebuilt under the new prefix.
+LEGACY_TIMELINE_PREFIX = "chirp:tl:"
+LEGACY_RECENT_PREFIX = "chirp:recent:"
 STREAM = "chirp:fanout"
 GROUP = "fanout"
 CHANNEL = "chirp:events"
+LISTPACK_SETTING = "zset-max-listpack-entries"
+LEGACY_LISTPACK_SETTING = "zset-max-ziplist-entries"  # its name before Redis 7
 
-# KEYS[1] list; ARGV[1] upper bound; ARGV[2] limit; ARGV[3] ttl seconds (0: none).
-# nil if absent, else {oldest id held or '0', ids...}.
-_GET = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-if tonumber(ARGV[3]) > 0 then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
-local oldest = redis.call('ZRANGE', KEYS[1], 1, 1)[1] or '0'
-local ids = redis.call('ZREVRANGEBYLEX', KEYS[1], ARGV[1], '(0', 'LIMIT', 0, tonumber(ARGV[2]))
-table.insert(ids, 1, oldest)
-return ids
+# The low 24 bits of an 8-byte big-endian member: all that can differ between two ids
+# of one millisecond (their 41-bit score field starts at bit 22). Compared as numbers,
+# never as strings: Lua compares strings with strcoll, in Redis's LC_COLLATE.
+_LOW = """
+local function low(m)
+  local a, b, c = string.byte(m, 6, 8)
+  return (a * 256 + b) * 256 + c
+end
 """
-# KEYS[1] list; ARGV[1] cap; ARGV[2] ttl (0: none); ARGV[3] 1: only if present; ARGV[4..] ids.
-# Returns how many ids the list newly keeps, or -1 when absent and only-if-present.
-_ADD = """
+# KEYS[1] list; ARGV[1] cursor member ('' none); ARGV[2] cursor score; ARGV[3] limit;
+# ARGV[4] ttl seconds (0: none). nil if absent, else {oldest member held or '', members...}.
+_GET = (
+    _LOW
+    + """
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+if tonumber(ARGV[4]) > 0 then redis.call('EXPIRE', KEYS[1], ARGV[4]) end
+local found = {redis.call('ZRANGE', KEYS[1], 1, 1)[1] or ''}
+local limit = tonumber(ARGV[3])
+if limit <= 0 then return found end
+-- the page starts at the reverse rank of the first entry below the cursor
+local start = 0
+if ARGV[1] ~= '' then
+  local rank = redis.call('ZREVRANK', KEYS[1], ARGV[1])
+  if rank then
+    start = rank + 1
+  else
+    start = redis.call('ZCOUNT', KEYS[1], '(' .. ARGV[2], '+inf')
+    local below = low(ARGV[1])
+    for _, m in ipairs(redis.call('ZRANGE', KEYS[1], ARGV[2], ARGV[2], 'BYSCORE')) do
+      if low(m) > below then start = start + 1 end
+    end
+  end
+end
+for _, m in ipairs(redis.call('ZRANGE', KEYS[1], start, start + limit - 1, 'REV')) do
+  if m ~= '' then found[#found + 1] = m end  -- '' (the marker) is last: nothing follows
+end
+return found
+"""
+)
+# KEYS[1] list; ARGV[1] cap; ARGV[2] ttl (0: none); ARGV[3] 1: only if present;
+# ARGV[4..] score, member pairs. Returns how many ids the list newly keeps, or -1 when
+# absent and only-if-present.
+_ADD = (
+    _LOW
+    + """
 local present = redis.call('EXISTS', KEYS[1]) == 1
 if not present then
   if ARGV[3] == '1' then return -1 end
-  redis.call('ZADD', KEYS[1], 0, '0')
+  redis.call('ZADD', KEYS[1], -1, '')
 end
 -- into a present list, nothing below its oldest id: that region belongs to the stores
-local floor = '0'
-if ARGV[3] == '1' then floor = redis.call('ZRANGE', KEYS[1], 1, 1)[1] or '0' end
+local floor_score, floor_low = -1, 0
+if ARGV[3] == '1' then
+  local oldest = redis.call('ZRANGE', KEYS[1], 1, 1, 'WITHSCORES')
+  if oldest[1] then floor_score, floor_low = tonumber(oldest[2]), low(oldest[1]) end
+end
 local added = 0
 local args = {}
-for i = 4, #ARGV do
-  if ARGV[i] >= floor then
-    args[#args + 1] = 0
+for i = 4, #ARGV - 1, 2 do
+  local score = tonumber(ARGV[i])
+  if score > floor_score or (score == floor_score and low(ARGV[i + 1]) >= floor_low) then
     args[#args + 1] = ARGV[i]
+    args[#args + 1] = ARGV[i + 1]
   end
-  if #args >= 1000 or (i == #ARGV and #args > 0) then
+  if #args >= 1000 or (i + 1 == #ARGV and #args > 0) then
     added = added + redis.call('ZADD', KEYS[1], unpack(args))
     args = {}
   end
@@ -129,11 +192,19 @@ end
 local extra = redis.call('ZCARD', KEYS[1]) - 1 - tonumber(ARGV[1])
 if extra > 0 then
   redis.call('ZREMRANGEBYRANK', KEYS[1], 1, extra)
-  if #ARGV == 4 and not redis.call('ZSCORE', KEYS[1], ARGV[4]) then added = 0 end
+  if #ARGV == 5 and added > 0 then  -- one id: was it trimmed, i.e. below the oldest kept?
+    local kept = redis.call('ZRANGE', KEYS[1], 1, 1, 'WITHSCORES')
+    local s = tonumber(ARGV[4])
+    if not kept[1] or s < tonumber(kept[2])
+        or (s == tonumber(kept[2]) and low(ARGV[5]) < low(kept[1])) then
+      added = 0
+    end
+  end
 end
 if not present and tonumber(ARGV[2]) > 0 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
 return added
 """
+)
 
 
 def timeline_key(user_id: int) -> str:
@@ -144,25 +215,47 @@ def recent_key(author_id: int) -> str:
     return f"{RECENT_PREFIX}{{{author_id}}}"
 
 
-def member(tweet_id: int) -> str:
-    return str(tweet_id).zfill(WIDTH)
+def member(tweet_id: int) -> bytes:
+    """The id's sorted-set member: 8 bytes, big-endian."""
+    return tweet_id.to_bytes(8, "big")
+
+
+def score(tweet_id: int) -> int:
+    """The id's sorted-set score: its millisecond field, exact in a double."""
+    return tweet_id >> TIMESTAMP_SHIFT
+
+
+def _entries(tweet_ids: Sequence[int]) -> list[int | bytes]:
+    """Score, member pairs for ZADD (as ``_ADD`` takes them)."""
+    found: list[int | bytes] = []
+    for tweet_id in tweet_ids:
+        found += (score(tweet_id), member(tweet_id))
+    return found
 
 
 def _window(found: list[bytes] | None) -> Window | None:
     if found is None:
         return None
     oldest, *ids = found
-    return Window([int(m) for m in ids], int(oldest))
+    return Window([int.from_bytes(m, "big") for m in ids], int.from_bytes(oldest, "big"))
 
 
-def _upper(before_id: int | None) -> str:
-    return "+" if before_id is None else "(" + member(before_id)
+def _page_args(before_id: int | None, limit: int, ttl: int) -> tuple[bytes | int, ...]:
+    """``_GET``'s arguments. A cursor above every id is no cursor; one at 0 or below
+    leaves nothing to read (the oldest is still answered, the TTL still refreshed)."""
+    if before_id is not None and before_id > MAX_ID:
+        before_id = None
+    if before_id is None:
+        return (b"", 0, max(limit, 0), ttl)
+    if before_id <= 0:
+        return (b"", 0, 0, ttl)
+    return (member(before_id), score(before_id), max(limit, 0), ttl)
 
 
 async def _each(
     redis: Redis | RedisCluster,
     script: AsyncScript,
-    calls: Sequence[tuple[str, Sequence[str | int]]],
+    calls: Sequence[tuple[str, Sequence[str | bytes | int]]],
 ) -> list[Any]:
     """``script`` run once per (key, args), in one pipeline: the replies, in order.
 
@@ -207,16 +300,62 @@ class RedisTimelineCache:
         ttl_seconds: int = 30 * 24 * 3600,
         batch_size: int = 1000,
         deadlines: Deadlines = NO_DEADLINES,
+        cap: int = 800,
     ) -> None:
         self.redis = redis
         self.ttl_seconds = ttl_seconds
         self.batch_size = batch_size
         self.deadlines = deadlines
+        self.cap = cap  # CHIRP_TIMELINE_CAP: what open() checks the listpack setting against
         self._get = redis.register_script(_GET)
         self._add = redis.register_script(_ADD)
 
     async def open(self) -> None:
         await self.redis.ping()
+        await self.check_listpack()
+
+    async def listpack_entries(self) -> int | None:
+        """The server's ``zset-max-listpack-entries`` (on a cluster, the least of the
+        primaries'), or None when CONFIG GET is refused (as managed Redis may)."""
+        values: list[int] = []
+        for name in (LISTPACK_SETTING, LEGACY_LISTPACK_SETTING):
+            try:
+                if isinstance(self.redis, RedisCluster):
+                    reply: Any = await self.redis.config_get(
+                        name, target_nodes=RedisCluster.PRIMARIES
+                    )
+                else:
+                    reply = await self.redis.config_get(name)
+            except ResponseError:
+                return None
+            values = [int(v) for v in _config_values(reply)]
+            if values:
+                break
+        return min(values) if values else None
+
+    async def check_listpack(self) -> None:
+        """Warn when the server keeps a full timeline as a skiplist (about 5x the memory)."""
+        entries = await self.listpack_entries()
+        if entries is None:
+            cache_log.info(
+                "timelines: cannot read %s (CONFIG GET refused); a timeline of %d ids is "
+                "compact only with %s >= %d",
+                LISTPACK_SETTING,
+                self.cap,
+                LISTPACK_SETTING,
+                self.cap + 1,
+            )
+        elif entries < self.cap + 1:
+            cache_log.warning(
+                "timelines: Redis has %s %d, below the timeline cap + 1 (%d): full timelines "
+                "are kept as skiplists, about 5x the memory of a listpack; set %s %d or more "
+                '(README, "Redis memory: zset-max-listpack-entries")',
+                LISTPACK_SETTING,
+                entries,
+                self.cap + 1,
+                LISTPACK_SETTING,
+                self.cap + 1,
+            )
 
     async def ping(self) -> None:
         await self.redis.ping()
@@ -226,7 +365,7 @@ class RedisTimelineCache:
 
     async def _page(self, key: str, limit: int, before_id: int | None, ttl: int) -> Window | None:
         found = await self.deadlines.run(
-            lambda: self._get(keys=[key], args=[_upper(before_id), max(limit, 0), ttl])
+            lambda: self._get(keys=[key], args=_page_args(before_id, limit, ttl))
         )
         return _window(found)
 
@@ -234,19 +373,17 @@ class RedisTimelineCache:
         return await self._page(timeline_key(user_id), limit, before_id, self.ttl_seconds)
 
     async def store(self, user_id: int, tweet_ids: Sequence[int], cap: int) -> None:
-        await self.deadlines.run(
-            lambda: self._add(
-                keys=[timeline_key(user_id)],
-                args=[cap, self.ttl_seconds, 0, *map(member, tweet_ids)],
-            ),
-            bulk=True,
-        )
+        async def send() -> None:
+            await self._add(
+                keys=[timeline_key(user_id)], args=[cap, self.ttl_seconds, 0, *_entries(tweet_ids)]
+            )
+            await self.redis.delete(f"{LEGACY_TIMELINE_PREFIX}{{{user_id}}}")
+
+        await self.deadlines.run(send, bulk=True)
 
     async def extend(self, user_id: int, tweet_ids: Sequence[int], cap: int) -> bool:
         added = await self.deadlines.run(
-            lambda: self._add(
-                keys=[timeline_key(user_id)], args=[cap, 0, 1, *map(member, tweet_ids)]
-            ),
+            lambda: self._add(keys=[timeline_key(user_id)], args=[cap, 0, 1, *_entries(tweet_ids)]),
             bulk=True,
         )
         return int(added) >= 0
@@ -258,8 +395,8 @@ class RedisTimelineCache:
             batch = unique[start : start + self.batch_size]
 
             async def send(batch: list[int] = batch) -> list[Any]:
-                one = member(tweet_id)
-                calls = [(timeline_key(user_id), (cap, 0, 1, one)) for user_id in batch]
+                args = (cap, 0, 1, score(tweet_id), member(tweet_id))
+                calls = [(timeline_key(user_id), args) for user_id in batch]
                 return await _each(self.redis, self._add, calls)
 
             replies = await self.deadlines.run(send, bulk=len(batch) > 1)
@@ -297,23 +434,24 @@ class RedisTimelineCache:
             return {}
 
         async def send() -> list[Any]:
-            args = (_upper(before_id), max(limit, 0), 0)
+            args = _page_args(before_id, limit, 0)
             return await _each(self.redis, self._get, [(recent_key(a), args) for a in authors])
 
         found = await self.deadlines.run(send)
         return {author: _window(got) for author, got in zip(authors, found, strict=True)}
 
     async def recent_store(self, author_id: int, tweet_ids: Sequence[int], cap: int) -> None:
-        await self.deadlines.run(
-            lambda: self._add(
-                keys=[recent_key(author_id)], args=[cap, 0, 0, *map(member, tweet_ids)]
-            ),
-            bulk=True,
-        )
+        async def send() -> None:
+            await self._add(keys=[recent_key(author_id)], args=[cap, 0, 0, *_entries(tweet_ids)])
+            await self.redis.delete(f"{LEGACY_RECENT_PREFIX}{{{author_id}}}")
+
+        await self.deadlines.run(send, bulk=True)
 
     async def recent_add(self, author_id: int, tweet_id: int, cap: int) -> bool:
         added = await self.deadlines.run(
-            lambda: self._add(keys=[recent_key(author_id)], args=[cap, 0, 1, member(tweet_id)])
+            lambda: self._add(
+                keys=[recent_key(author_id)], args=[cap, 0, 1, score(tweet_id), member(tweet_id)]
+            )
         )
         return int(added) >= 0
 
@@ -323,6 +461,19 @@ class RedisTimelineCache:
                 lambda: self.redis.zrem(recent_key(author_id), *map(member, tweet_ids)),
                 bulk=True,
             )
+
+
+def _config_values(reply: Any) -> list[str]:
+    """The values of a CONFIG GET reply: ``{name: value}``, or per node ``{node: {...}}``."""
+    if not isinstance(reply, dict):
+        return []
+    found: list[str] = []
+    for value in reply.values():
+        if isinstance(value, dict):
+            found += _config_values(value)
+        elif value is not None:
+            found.append(_text(value))
+    return found
 
 
 # ------------------------------------------------------------------ fan-out queue

@@ -9,11 +9,14 @@ is adapter configuration, so it is checked per adapter at the end.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
+from core.ids import TIMESTAMP_SHIFT, WORKER_SHIFT
 from timeline.memory import MemoryTimelineCache
 from timeline.port import TimelineCache, Window
 from timeline.redis import RedisTimelineCache, recent_key, timeline_key
@@ -406,6 +409,117 @@ async def test_large_snowflake_ids_in_the_authoritative_region_rule(
     assert await recent_of(timeline_cache, BOB) == Window([MAX_ID, 1_000_000_000], 1_000_000_000)
 
 
+# --- snowflake ids of one millisecond (the Redis adapter scores ids by millisecond) ---
+
+
+def snowflake(ms: int, worker: int = 0, sequence: int = 0) -> int:
+    return (ms << TIMESTAMP_SHIFT) | (worker << WORKER_SHIFT) | sequence
+
+
+MS = 190_000_000_000  # about six years after the id epoch
+
+
+async def test_ids_of_one_millisecond_keep_their_order(timeline_cache: TimelineCache) -> None:
+    same = [snowflake(MS, w, q) for w, q in [(0, 1), (3, 0), (0, 0), (1023, 4095), (512, 7)]]
+    before, after = snowflake(MS - 1, 1023, 4095), snowflake(MS + 1)
+    await timeline_cache.store(ALICE, [*same, before, after], CAP)
+    newest_first = sorted([*same, before, after], reverse=True)
+    assert await timeline_cache.get(ALICE, 100) == Window(newest_first, before)
+    # a cursor at an entry of that millisecond, and between two of its entries
+    assert await timeline_cache.get(ALICE, 2, before_id=snowflake(MS, 512, 7)) == Window(
+        [snowflake(MS, 3, 0), snowflake(MS, 0, 1)], before
+    )
+    assert await timeline_cache.get(ALICE, 10, before_id=snowflake(MS, 2, 0)) == Window(
+        [snowflake(MS, 0, 1), snowflake(MS, 0, 0), before], before
+    )
+    assert await timeline_cache.get(ALICE, 1, before_id=snowflake(MS, 0, 0)) == Window(
+        [before], before
+    )
+    # a cursor in an empty millisecond, and just above and below all of them
+    assert await timeline_cache.get(ALICE, 1, before_id=snowflake(MS + 1)) == Window(
+        [snowflake(MS, 1023, 4095)], before
+    )
+    assert await timeline_cache.get(ALICE, 1, before_id=snowflake(MS + 1, 0, 1)) == Window(
+        [after], before
+    )
+    assert await timeline_cache.get(ALICE, 10, before_id=before) == Window([], before)
+    assert await timeline_cache.get(ALICE, 10, before_id=snowflake(MS - 1)) == Window([], before)
+
+    seen: list[int] = []
+    cursor: int | None = None
+    while (window := await timeline_cache.get(ALICE, 2, cursor)) is not None and window.ids:
+        seen.extend(window.ids)
+        cursor = window.ids[-1]
+    assert seen == newest_first
+
+
+async def test_cursors_beyond_the_ids_range(timeline_cache: TimelineCache) -> None:
+    await timeline_cache.store(ALICE, [snowflake(MS), MAX_ID], CAP)
+    assert await timeline_cache.get(ALICE, 10, before_id=2**64) == Window(
+        [MAX_ID, snowflake(MS)], snowflake(MS)
+    )
+    assert await timeline_cache.get(ALICE, 10, before_id=MAX_ID) == Window(
+        [snowflake(MS)], snowflake(MS)
+    )
+    assert await timeline_cache.get(ALICE, 10, before_id=1) == Window([], snowflake(MS))
+    assert await timeline_cache.get(ALICE, 10, before_id=0) == Window([], snowflake(MS))
+
+
+async def test_the_authoritative_region_within_one_millisecond(
+    timeline_cache: TimelineCache,
+) -> None:
+    oldest = snowflake(MS, 5, 5)
+    await timeline_cache.store(ALICE, [oldest, snowflake(MS + 3)], CAP)
+    assert await timeline_cache.push([ALICE], snowflake(MS, 5, 4), CAP) == 0  # just below
+    assert await timeline_cache.push([ALICE], snowflake(MS, 4, 4095), CAP) == 0
+    assert await timeline_cache.push([ALICE], snowflake(MS - 1, 1023, 4095), CAP) == 0
+    assert await timeline_cache.push([ALICE], snowflake(MS, 5, 6), CAP) == 1  # just above
+    assert await timeline_cache.extend(
+        ALICE, [snowflake(MS, 6, 0), snowflake(MS, 0, 4095), oldest], CAP
+    )
+    assert await timeline_cache.get(ALICE, 10) == Window(
+        [snowflake(MS + 3), snowflake(MS, 6, 0), snowflake(MS, 5, 6), oldest], oldest
+    )
+    await timeline_cache.recent_store(BOB, [oldest], CAP)
+    assert await timeline_cache.recent_add(BOB, snowflake(MS, 5, 4), CAP) is True
+    assert await timeline_cache.recent_add(BOB, snowflake(MS, 5, 6), CAP) is True
+    assert await recent_of(timeline_cache, BOB) == Window([snowflake(MS, 5, 6), oldest], oldest)
+
+
+async def test_trimming_keeps_the_newest_across_one_millisecond(
+    timeline_cache: TimelineCache,
+) -> None:
+    ids = [snowflake(MS + ms, 0, q) for ms in range(3) for q in range(4)]  # 12 ids, 3 ms
+    await timeline_cache.store(ALICE, ids, 6)
+    newest = sorted(ids, reverse=True)[:6]
+    assert await timeline_cache.get(ALICE, 100) == Window(newest, newest[-1])
+    assert newest[-1] == snowflake(MS + 1, 0, 2)
+    assert await timeline_cache.push([ALICE], snowflake(MS + 1, 0, 1), 6) == 0  # below it
+    assert await timeline_cache.push([ALICE], snowflake(MS + 1, 1, 0), 6) == 1  # trims one
+    newest = sorted([*newest, snowflake(MS + 1, 1, 0)], reverse=True)[:6]
+    assert await timeline_cache.get(ALICE, 100) == Window(newest, newest[-1])
+    assert newest[-1] == snowflake(MS + 1, 0, 3)  # (MS + 1, 0, 2) trimmed
+    await timeline_cache.recent_store(BOB, ids, 5)
+    assert await recent_of(timeline_cache, BOB) == Window(
+        sorted(ids, reverse=True)[:5], sorted(ids, reverse=True)[4]
+    )
+
+
+async def test_an_emptied_list_of_snowflakes_stays_present(timeline_cache: TimelineCache) -> None:
+    ids = [snowflake(MS, 0, 0), snowflake(MS, 0, 1), MAX_ID]
+    await timeline_cache.store(ALICE, ids, CAP)
+    await timeline_cache.remove(ALICE, ids)
+    assert await timeline_cache.get(ALICE, 10) == Window([], 0)
+    assert await timeline_cache.get(ALICE, 10, before_id=MAX_ID) == Window([], 0)
+    assert await timeline_cache.push([ALICE], snowflake(MS, 0, 0), CAP) == 1  # anything goes
+    assert await timeline_cache.get(ALICE, 10) == Window([snowflake(MS, 0, 0)], snowflake(MS))
+    await timeline_cache.recent_store(BOB, [MAX_ID], CAP)
+    await timeline_cache.recent_remove(BOB, [MAX_ID])
+    assert await recent_of(timeline_cache, BOB) == Window([], 0)
+    assert await timeline_cache.recent_add(BOB, 1, CAP) is True
+    assert await recent_of(timeline_cache, BOB) == Window([1], 1)
+
+
 # --- time-to-live: adapter configuration, checked per adapter ----------------------
 
 
@@ -492,3 +606,69 @@ async def test_redis_recent_lists_have_no_ttl(redis_cache: RedisTimelineCache) -
     assert await redis.ttl(recent_key(ALICE)) == -1  # exists, never expires
     assert await redis_cache.recent_add(BOB, 20, CAP) is False
     assert await redis.exists(recent_key(BOB)) == 0
+
+
+async def test_redis_keeps_a_full_timeline_as_a_listpack_of_at_most_24_kb(
+    redis_cache: RedisTimelineCache,
+) -> None:
+    """With tests/servers.py's zset-max-listpack-entries (README, "Redis memory")."""
+    redis = redis_cache.redis
+    ids = [snowflake(MS + n // 3, n % 7, n % 3) for n in range(CAP)]
+    await redis_cache.store(ALICE, ids, CAP)
+    assert await redis.object("encoding", timeline_key(ALICE)) == b"listpack"
+    used = await redis.memory_usage(timeline_key(ALICE), samples=0)
+    assert used is not None
+    assert used <= 24 * 1024
+    window = await redis_cache.get(ALICE, CAP)
+    assert window == Window(sorted(ids, reverse=True), min(ids))
+
+
+async def test_redis_lists_of_the_old_format_are_never_read_and_go_on_rebuild(
+    redis_cache: RedisTimelineCache,
+) -> None:
+    redis = redis_cache.redis
+    old_member = str(snowflake(MS)).zfill(19)  # the format before issue 16
+    await redis.zadd(f"chirp:tl:{{{ALICE}}}", {"0": 0, old_member: 0})
+    await redis.zadd(f"chirp:recent:{{{BOB}}}", {"0": 0, old_member: 0})
+    assert await redis_cache.get(ALICE, 10) is None
+    assert await redis_cache.push([ALICE], snowflake(MS + 1), CAP) == 0
+    assert await redis_cache.recent_get([BOB], 10) == {BOB: None}
+    assert await redis_cache.recent_add(BOB, snowflake(MS + 1), CAP) is False
+    await redis_cache.store(ALICE, [snowflake(MS + 2)], CAP)
+    await redis_cache.recent_store(BOB, [snowflake(MS + 2)], CAP)
+    assert await redis.exists(f"chirp:tl:{{{ALICE}}}", f"chirp:recent:{{{BOB}}}") == 0
+    assert await redis_cache.get(ALICE, 10) == Window([snowflake(MS + 2)], snowflake(MS + 2))
+
+
+async def test_redis_open_warns_when_full_timelines_would_not_be_listpacks(
+    redis_cache: RedisTimelineCache,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    redis = redis_cache.redis
+    setting = "zset-max-listpack-entries"
+    was = await redis_cache.listpack_entries()
+    assert was == 1024  # tests/servers.py's REDIS_TIMELINE_SETTINGS
+    caplog.set_level(logging.INFO, logger="chirp.timeline")
+    try:
+        await redis.config_set(setting, 801)
+        await redis_cache.open()
+        assert not caplog.records
+        await redis.config_set(setting, 800)
+        await redis_cache.open()
+        (record,) = caplog.records
+        assert record.levelno == logging.WARNING
+        assert "zset-max-listpack-entries 800" in record.getMessage()
+        assert "zset-max-listpack-entries 801 or more" in record.getMessage()
+    finally:
+        await redis.config_set(setting, was)
+    caplog.clear()
+
+    async def refused(*args: object, **kwargs: object) -> None:
+        raise ResponseError("unknown command 'CONFIG'")  # as managed Redis may answer
+
+    monkeypatch.setattr(redis, "config_get", refused)
+    await redis_cache.open()
+    (record,) = caplog.records
+    assert record.levelno == logging.INFO
+    assert "cannot read zset-max-listpack-entries" in record.getMessage()

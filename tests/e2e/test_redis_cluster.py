@@ -192,3 +192,15 @@ async def test_events_published_on_any_node_reach_a_listener(
         for node in nodes:
             await node.aclose()
         await bus.close()
+
+
+async def test_the_listpack_setting_is_read_from_every_primary(cluster: RedisCluster) -> None:
+    cache = RedisTimelineCache(cluster)
+    assert await cache.listpack_entries() == 1024  # tests/servers.py's REDIS_TIMELINE_SETTINGS
+    (first, *_) = cluster.get_primaries()
+    async with Redis(host=first.host, port=int(first.port)) as direct:
+        await direct.config_set("zset-max-listpack-entries", 128)
+        try:
+            assert await cache.listpack_entries() == 128  # the least of the primaries'
+        finally:
+            await direct.config_set("zset-max-listpack-entries", 1024)
