@@ -6,8 +6,9 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run demo test lint format schema api-docs clean system-packages node-packages frontend bench bench-quick fuzz soak soak-quick
 
-# GraphiQL's bundle (frontend/build.mjs writes the manifest last): rebuilt when missing
-# or older than anything in frontend/ (its sources, package.json and lock)
+# The browser bundles, GraphiQL's and the web client's (frontend/build.mjs writes the
+# manifest last): rebuilt when missing or older than anything in frontend/ (its sources,
+# package.json and lock)
 BUNDLE := web/static/dist/manifest.json
 FRONTEND_SOURCES := $(shell find frontend -name node_modules -prune -o -type f -print)
 define build_frontend
@@ -34,7 +35,7 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed system-packages $(BUNDLE)
 	$(PY) -m pytest
 
-## frontend: GraphiQL's bundle, from npm packages by esbuild, into web/static/dist/
+## frontend: GraphiQL's and the web client's bundles, from npm packages by esbuild, into web/static/dist/
 frontend: node-packages
 	$(build_frontend)
 

@@ -79,6 +79,18 @@ MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 256
 
 HANDLE_RE = re.compile(r"[A-Za-z0-9_]{1,15}")
+# Handles that are also the first segment of a path the server answers itself: the web
+# client shows a profile at /<handle> (web/client.py), so a user named @graphql or
+# @static would have a page nobody can open. Lower-cased; sign-up refuses them
+# (HANDLE_RESERVED). Accounts that took one before it was reserved keep it.
+RESERVED_HANDLES = frozenset(
+    {
+        # the server's routes (web/routes.py, web/media_routes.py, web/assets.py)
+        "graphql", "healthz", "readyz", "metrics", "static", "media", "uploads", "l",
+        # the web client's pages (web/client.py), and "i", Tweet.url's stand-in handle
+        "login", "logout", "signup", "notifications", "search", "home", "settings", "i",
+    }
+)  # fmt: skip
 
 
 # --- characters ----------------------------------------------------------------
@@ -307,6 +319,12 @@ def validate_handle(raw: str) -> str:
         raise UserError(
             "INVALID_HANDLE",
             f"A handle is 1-{MAX_HANDLE_LENGTH} characters of letters, digits and '_'.",
+            "handle",
+        )
+    if handle.lower() in RESERVED_HANDLES:
+        raise UserError(
+            "HANDLE_RESERVED",
+            f"The handle @{handle} is reserved: it names one of Chirp's own pages.",
             "handle",
         )
     return handle

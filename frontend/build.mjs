@@ -9,9 +9,11 @@
 // web/static/dist/manifest.json, written last, maps each entry to its files:
 //
 //   {"graphiql": {"js": "graphiql-XXXX.js", "css": "graphiql-XXXX.css",
-//                 "workers": {"editor": "graphiql-editor.worker-XXXX.js", ...}}}
+//                 "workers": {"editor": "graphiql-editor.worker-XXXX.js", ...}},
+//    "client": {"js": "client-XXXX.js", "css": "client-XXXX.css", "workers": {}}}
 //
-// The server (web/assets.py) reads it; without it, /graphql says how to build.
+// The server (web/assets.py, web/client.py) reads it; without it, /graphql and / say
+// how to build.
 
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -42,6 +44,8 @@ const ENTRIES = [
       graphql: "monaco-graphql/esm/graphql.worker.js",
     },
   },
+  // The web client at / (web/client.py): an example app on the public API.
+  { name: "client", main: "client/main.tsx" },
 ];
 
 const COMMON = {

@@ -60,8 +60,8 @@ class PageInfo:
 class UserErrorType:
     code: str = strawberry.field(
         description="Machine-readable, SCREAMING_SNAKE_CASE, e.g. TOO_LONG, EMPTY, NOT_FOUND, "
-        "FORBIDDEN, HANDLE_TAKEN, INVALID_CREDENTIALS, SELF_FOLLOW, MEDIA_NOT_READY, RATE_LIMITED, "
-        "INVALID_CHARACTERS."
+        "FORBIDDEN, HANDLE_TAKEN, HANDLE_RESERVED, INVALID_CREDENTIALS, SELF_FOLLOW, "
+        "MEDIA_NOT_READY, RATE_LIMITED, INVALID_CHARACTERS."
     )
     message: str = strawberry.field(description="Human-readable sentence.")
     field: str | None = strawberry.field(description="Input field the error is about, or null.")

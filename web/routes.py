@@ -1,4 +1,5 @@
-"""Routes and middleware: /graphql, GraphiQL's bundle, health checks, and JSON errors everywhere."""
+"""Routes and middleware: /graphql, GraphiQL's bundle, health checks, the web client's pages
+(web/client.py), and JSON errors everywhere."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from strawberry.schema import BaseSchema
 
 from services.container import Services
 from web.assets import Bundles, add_static_routes
+from web.client import add_client_routes
 from web.view import ChirpGraphQLView, error_response
 
 log = logging.getLogger("chirp.http")
@@ -91,14 +93,11 @@ def add_routes(
             status=200 if ready else 503,
         )
 
-    async def root(_: web.Request) -> web.Response:
-        raise web.HTTPFound("/graphql")
-
     app.router.add_route("GET", "/graphql", view)
     app.router.add_route("POST", "/graphql", view)
     app.router.add_route("OPTIONS", "/graphql", preflight)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/readyz", readyz)
-    app.router.add_get("/", root)
     add_static_routes(app, bundles)
+    add_client_routes(app, services, bundles)  # last: /, /<handle>, /<handle>/status/<id>

@@ -528,6 +528,13 @@ def test_invalid_handles(raw: str) -> None:
     assert (error.code, error.field) == ("INVALID_HANDLE", "handle")
 
 
+@pytest.mark.parametrize("raw", ["graphql", "Static", "SEARCH", " login ", "l", "i", "healthz"])
+def test_handles_naming_the_servers_own_pages_are_reserved(raw: str) -> None:
+    error = user_error(validate_handle, raw)
+    assert (error.code, error.field) == ("HANDLE_RESERVED", "handle")
+    assert f"@{raw.strip()}" in error.message
+
+
 def test_display_names_are_cleaned_single_line_and_at_most_50_characters() -> None:
     assert validate_display_name("  Ali\u0301ce\n Smith\t") == "Alíce Smith"
     assert validate_display_name("n" * MAX_DISPLAY_NAME_LENGTH) == "n" * 50
