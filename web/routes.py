@@ -30,7 +30,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        return error_response(exc.status, exc.reason)
+        response = error_response(exc.status, exc.reason)
+        for name in ("Allow", "Retry-After"):  # what the status means without them is unclear
+            if name in exc.headers:
+                response.headers[name] = exc.headers[name]
+        return response
     except asyncio.CancelledError:
         raise
     except Exception:
@@ -56,6 +60,10 @@ async def healthz(_: web.Request) -> web.Response:
 def add_worker_routes(app: web.Application) -> None:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
+
+
+async def not_allowed(request: web.Request) -> web.StreamResponse:
+    raise web.HTTPMethodNotAllowed(request.method, ["GET", "POST", "OPTIONS"])
 
 
 def add_routes(
@@ -96,6 +104,9 @@ def add_routes(
     app.router.add_route("GET", "/graphql", view)
     app.router.add_route("POST", "/graphql", view)
     app.router.add_route("OPTIONS", "/graphql", preflight)
+    # Any other method is 405 here, not the profile route's answer for a handle
+    # "graphql" (a reserved handle: nobody has it).
+    app.router.add_route("*", "/graphql", not_allowed)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/readyz", readyz)

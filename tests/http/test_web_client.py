@@ -295,6 +295,10 @@ async def test_the_servers_own_routes_are_not_shadowed(
         response = await gql.http.get(path)
         assert response.status == 404, path
         assert response.content_type == "application/json", path  # the API's own 404s
+    for method in ("HEAD", "PUT", "DELETE"):  # not the profile route's page for "graphql"
+        response = await gql.http.request(method, "/graphql")
+        assert response.status == 405, method
+        assert set(response.headers["Allow"].split(",")) == {"GET", "POST", "OPTIONS"}, method
 
 
 def test_every_first_path_segment_the_server_answers_is_a_reserved_handle(
