@@ -179,7 +179,7 @@ def choose_stores(
         search: MongoSearchIndex | SqliteSearchIndex = MongoSearchIndex(
             mongo_connect(settings.mongodb_uri), settings.mongodb_db
         )
-        search_where = f"search: the text index of {tweets_where}"
+        search_where = f"the text index of {tweets_where}"
     else:
         path = settings.data_dir / "tweets.sqlite3"
         tweets, tweets_where = SqliteTweetStore(path), f"embedded SQLite at {path}"
@@ -190,7 +190,7 @@ def choose_stores(
         notifications_where = f"embedded SQLite at {notifications_path}"
         folder = settings.data_dir
         search = SqliteSearchIndex(folder / "tweets.sqlite3")  # the tweet store's FTS5 tables
-        search_where = f"search: FTS5 in {folder / 'tweets.sqlite3'}"
+        search_where = f"FTS5 in {folder / 'tweets.sqlite3'}"
         bookmarks = SqliteBookmarkStore(folder / "bookmarks.sqlite3")
         moments = SqliteMomentStore(folder / "moments.sqlite3")
         lists = SqliteListStore(folder / "lists.sqlite3")
@@ -251,7 +251,7 @@ def choose_stores(
             timeout=request_timeout,
             read_timeout=max(request_timeout, 0.5),
         )
-        trends_where = f"trends: {where}"
+        trends_where = where
         timelines_where = where
         queue_where, events_where = f"fan-out queue: {where}", f"realtime events: {where}"
         limiter_where, queries_where = f"rate limits: {where}", f"persisted queries: {where}"
