@@ -563,6 +563,104 @@ def fanout(bench: Bench, redis_url: str) -> None:
                     },
                 )
             )
+        if len(authors) > 1:
+            reply_fanout(bench, server, redis_url, authors, ordered)
+
+
+REPLY_MUTATION = (
+    "mutation Reply($text: String!, $to: ID!) { createTweet(input: {text: $text,"
+    " inReplyToId: $to}) { tweet { id } errors { code message } } }"
+)
+
+
+async def _reply(server: procs.Server, token: str, parent: int) -> int:
+    async with aiohttp.ClientSession() as session:
+        body = await _post_json(
+            session,
+            f"{server.url}/graphql",
+            token,
+            {"query": REPLY_MUTATION, "variables": {"text": "bench reply", "to": str(parent)}},
+        )
+    payload = (body.get("data") or {}).get("createTweet") or {}
+    if body.get("errors") or payload.get("errors") or not payload.get("tweet"):
+        raise RuntimeError(f"reply failed: {body}")
+    server.posts += 1
+    return int(payload["tweet"]["id"])
+
+
+async def _holders(redis_url: str, users: Sequence[int], tweet_id: int) -> set[int]:
+    redis = Redis.from_url(redis_url)
+    try:
+        async with redis.pipeline(transaction=False) as pipe:
+            for user in users:
+                pipe.zscore(timeline_key(user), member(tweet_id))
+            scores = await pipe.execute()
+        return {u for u, score in zip(users, scores, strict=True) if score is not None}
+    finally:
+        await redis.aclose()
+
+
+def _job_ms(server: procs.Server, before: Mapping[str, float]) -> float:
+    """The mean fan-out lag of the jobs since ``before`` (the server's own metric), in ms."""
+    after = server.metrics()
+    total = after.get("chirp_fanout_lag_seconds_sum", 0.0) - before.get(
+        "chirp_fanout_lag_seconds_sum", 0.0
+    )
+    jobs = after.get("chirp_fanout_lag_seconds_count", 0.0) - before.get(
+        "chirp_fanout_lag_seconds_count", 0.0
+    )
+    return total / jobs * 1000 if jobs else float("nan")
+
+
+def reply_fanout(
+    bench: Bench,
+    server: procs.Server,
+    redis_url: str,
+    authors: Mapping[int, int],
+    ordered: Mapping[int, list[int]],
+) -> None:
+    """The largest author's reply to a smaller author's tweet against the same author's
+    plain post: the reply's fan-out asks the graph, per batch of followers, which of
+    them follow the answered author too (the follows-both rule), and only those get it.
+    Times: the server's fan-out lag metric per job (tweet id to last delivery)."""
+    size, author = max(authors.items())
+    small, answered = min(authors.items())
+    followers = ordered[size]
+    # who follows both, and the answered author if they follow the replier
+    both = set(followers) & (set(ordered[small]) | {answered})
+    token = bench.token(author)
+    plain_ms, reply_ms, wrong = [], [], 0
+    for _ in range(bench.durations.fanout_repeats):
+        ((_, parent),) = asyncio.run(post_tweets(server, [bench.token(answered)], 1, "parent"))
+        server.wait_for_fanout()
+        before = server.metrics()
+        asyncio.run(post_tweets(server, [token], 1, "plain"))
+        server.wait_for_fanout()
+        plain_ms.append(_job_ms(server, before))
+        before = server.metrics()
+        reply = asyncio.run(_reply(server, token, parent))
+        server.wait_for_fanout()
+        reply_ms.append(_job_ms(server, before))
+        holders = asyncio.run(_holders(redis_url, followers, reply))
+        wrong += len(holders ^ both)
+    plain, replied = statistics.median(plain_ms), statistics.median(reply_ms)
+    if wrong:
+        bench.fail(f"c: the reply reached {wrong} followers it should not have, or missed them")
+    bench.add(
+        Row(
+            "c",
+            f"reply fan-out, {len(followers)} followers (follows-both rule)",
+            extra={
+                "followers": len(followers),
+                "followers_following_both": len(both),
+                "reply_job_ms_median": round(replied, 1),
+                "plain_job_ms_median": round(plain, 1),
+                "reply_over_plain": round(replied / plain, 2) if plain else None,
+                "wrong_recipients": wrong,
+                "repeats": len(reply_ms),
+            },
+        )
+    )
 
 
 # ---------------------------------------- (d) embedded default vs production stores
