@@ -137,6 +137,8 @@ class Supervisor:
                 if os.read(slot.ready_fd, 16):
                     slot.ready_at, self.served = now, True
                     slot.start_failures_in_a_row = 0
+                    pid = slot.process.pid if slot.process is not None else 0
+                    log.info("%s ready (pid %d)", self.name(slot.index), pid)
             except BlockingIOError:
                 pass
         if slot.ready_at is not None and now - slot.ready_at >= STABLE_SECONDS:
