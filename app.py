@@ -13,20 +13,30 @@ import argparse
 import asyncio
 import errno
 import gc
+import json
 import logging
 import os
 import signal
 import socket
+import subprocess
 import sys
 import textwrap
 from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
 from bootstrap.demo import DemoConfig, DemoRefused
 from bootstrap.demo import run as run_demo
-from bootstrap.services import AdminError, Overrides, register_app, serving, working
+from bootstrap.services import (
+    AdminError,
+    Overrides,
+    register_app,
+    secret_key,
+    serving,
+    working,
+)
 from bootstrap.settings import (
     Settings,
     SettingsError,
@@ -36,10 +46,12 @@ from bootstrap.settings import (
     where_to_set,
 )
 from bootstrap.stores import UNAVAILABLE_ERRORS, BackendStartError, init_stores
+from bootstrap.supervisor import Supervisor, die_with_parent
+from core.ids import MAX_WORKER_ID
 from schema import QueryLimits, build_schema
 from services.container import Services
 from web.media_routes import add_media_routes
-from web.routes import add_routes, add_worker_routes, error_middleware
+from web.routes import WORKER_ID, add_routes, add_worker_routes, error_middleware
 from web.security import parse_origins, security_middleware
 from web.shutdown import close_websockets_on_shutdown
 
@@ -331,11 +343,19 @@ def run_server(
     what: str,
     port_field: str | None,
     serving_on: str = "on",
+    reuse_port: bool = False,
 ) -> int:
     """Run ``app`` until SIGINT or SIGTERM (aiohttp's ``GracefulExit``), listening on the
-    port setting ``port_field`` (None: no port at all); 0 when it stopped cleanly."""
+    port setting ``port_field`` (None: no port at all); 0 when it stopped cleanly.
+
+    ``reuse_port``: one of ``--workers N``'s processes. It binds the port with
+    SO_REUSEPORT beside its siblings only once its stores are open (aiohttp starts its
+    sites after the start-up hooks), so the kernel hands it no connection before it can
+    answer; its supervisor has checked the port is free and holds it meanwhile."""
     sockets: list[socket.socket] = []
-    if port_field is not None:
+    if reuse_port:
+        where = f"{serving_on} http://{settings.host}:{settings.port} (shared, SO_REUSEPORT)"
+    elif port_field is not None:
         port = getattr(settings, port_field)
         try:
             sockets = listen(settings.host, port, port_field)
@@ -356,7 +376,10 @@ def run_server(
         web.run_app(
             app,
             loop=loop,
-            sock=sockets,  # none: aiohttp serves nothing, and still stops on a signal
+            host=settings.host if reuse_port else None,
+            port=settings.port if reuse_port else None,
+            reuse_port=reuse_port or None,
+            sock=None if reuse_port else sockets,  # none: serves nothing, stops on a signal
             backlog=BACKLOG,
             print=None,
             access_log=None,
@@ -364,6 +387,11 @@ def run_server(
         )
     except BackendStartError as exc:
         log.error("cannot start: %s", exc)
+        return 1
+    except OSError as exc:  # a worker of --workers N: its SO_REUSEPORT bind was refused
+        if not reuse_port:
+            raise
+        log.error("cannot listen on %s:%s: %s", settings.host, settings.port, exc)
         return 1
     finally:
         for sock in sockets:
@@ -373,7 +401,144 @@ def run_server(
 
 
 def serve(settings: Settings) -> int:
+    if settings.workers > 1:
+        return serve_many(settings)
     return run_server(create_app(settings), settings, "API", "port")
+
+
+# ------------------------------------------------ --workers N: one port, N processes
+
+# The environment variable that makes `python app.py` one of --workers N's processes:
+# JSON of its settings, its slot, its supervisor's pid and its ready pipe.
+SUPERVISED = "CHIRP_SUPERVISED_WORKER"
+APP_PY = Path(__file__).resolve()
+
+
+class WorkersRefused(Exception):
+    """``--workers N`` cannot run with these settings on this system."""
+
+
+def check_workers(settings: Settings) -> None:
+    """Refuse what ``--workers N`` (N > 1) cannot do right, with the reason and the fix."""
+    n = settings.workers
+    if not sys.platform.startswith("linux") or not hasattr(socket, "SO_REUSEPORT"):
+        raise WorkersRefused(
+            f"CHIRP_WORKERS={n} needs Linux (SO_REUSEPORT spreads connections over the "
+            "processes); run one process per port behind a load balancer instead"
+        )
+    if not settings.redis_url:
+        raise WorkersRefused(
+            f"CHIRP_WORKERS={n} needs REDIS_URL: without Redis the timelines cache, the "
+            "fan-out queue, live events, rate limits, persisted queries and trends live in "
+            "each process, and the processes would disagree (a subscription would miss "
+            "tweets posted through another process); set REDIS_URL, or CHIRP_WORKERS=1"
+        )
+    last = settings.worker_id + n - 1
+    if last > MAX_WORKER_ID:
+        raise WorkersRefused(
+            f"CHIRP_WORKERS={n} with CHIRP_WORKER_ID={settings.worker_id} needs snowflake "
+            f"worker ids {settings.worker_id}-{last}, beyond {MAX_WORKER_ID}; lower "
+            "CHIRP_WORKER_ID or --worker-id"
+        )
+
+
+def hold_port(probe: list[socket.socket]) -> list[socket.socket]:
+    """The addresses ``probe`` (from ``listen``, no SO_REUSEPORT) proved free, bound again
+    with SO_REUSEPORT but not listening: the workers can join them, a later process
+    without SO_REUSEPORT cannot take the port, and no connection waits on them."""
+    addresses = [(sock.family, sock.getsockname()) for sock in probe]
+    for sock in probe:
+        sock.close()
+    held: list[socket.socket] = []
+    try:
+        for family, address in addresses:
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            held.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind(address)
+    except OSError:
+        for sock in held:
+            sock.close()
+        raise
+    return held
+
+
+def worker_settings(settings: Settings, index: int, port: int) -> Settings:
+    """What the process in slot ``index`` runs with: its own worker id, the port the
+    supervisor holds. CHIRP_FANOUT_WAIT is 0: a post's fan-out job may be taken by any
+    process's in-process worker, and only a worker of the same process could end the wait
+    early, so most posts would wait its whole length."""
+    return settings.replace(
+        workers=1, worker_id=settings.worker_id + index, port=port, fanout_wait_seconds=0.0
+    )
+
+
+def serve_many(settings: Settings) -> int:
+    """``--workers N``: N API processes on one port, supervised (bootstrap/supervisor.py)."""
+    try:
+        check_workers(settings)
+        probe = listen(settings.host, settings.port, "port")  # in use: refused, as one process
+        held = hold_port(probe)
+    except (WorkersRefused, ListenError) as exc:
+        log.error("%s", exc)
+        return 1
+    port = held[0].getsockname()[1]
+    if not settings.secret_key:
+        secret_key(settings)  # DATA_DIR/secret.key made once, before the workers read it
+    n, base = settings.workers, settings.worker_id
+    log.info(
+        "Chirp API: %d worker processes on http://%s:%d (worker ids %d-%d)",
+        n, settings.host, port, base, base + n - 1,
+    )  # fmt: skip
+
+    def spawn(index: int, ready_fd: int) -> subprocess.Popen[bytes]:
+        spec = {
+            "settings": worker_settings(settings, index, port).model_dump(mode="json"),
+            "slot": index,
+            "parent": os.getpid(),
+            "ready_fd": ready_fd,
+        }
+        return subprocess.Popen(
+            [sys.executable, str(APP_PY), "serve"],
+            env={**os.environ, SUPERVISED: json.dumps(spec)},
+            pass_fds=[ready_fd],
+            process_group=0,  # a terminal's Ctrl-C reaches the supervisor only
+        )
+
+    try:
+        status = Supervisor(n, spawn, lambda index: f"worker {base + index}").run()
+    finally:
+        for sock in held:
+            sock.close()
+    if status == 0:
+        log.info("Chirp stopped")
+    else:
+        log.warning("Chirp stopped (status %d)", status)
+    return status
+
+
+def serve_supervised(raw: str) -> int:
+    """One of ``--workers N``'s processes, started by ``serve_many`` with its settings."""
+    spec = json.loads(raw)
+    settings = Settings(**spec["settings"])
+    logging.basicConfig(
+        level=settings.log_level,
+        format=f"%(asctime)s %(levelname)s %(name)s [worker {settings.worker_id}]: %(message)s",
+    )
+    die_with_parent(spec["parent"])
+    app = create_app(settings)
+    app[WORKER_ID] = settings.worker_id
+    ready_fd: int = spec["ready_fd"]
+
+    async def tell_supervisor(app: web.Application) -> None:  # after the stores open
+        os.write(ready_fd, b"1")
+        os.close(ready_fd)
+
+    app.on_startup.append(tell_supervisor)
+    return run_server(app, settings, f"API worker {settings.worker_id}", "port", reuse_port=True)
 
 
 def work(settings: Settings) -> int:
@@ -388,6 +553,9 @@ def work(settings: Settings) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    supervised = os.environ.pop(SUPERVISED, None)
+    if supervised is not None:
+        return serve_supervised(supervised)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -114,10 +114,11 @@ def start(
     settings: dict[str, str],
     *,
     floor: bool = False,
-    core: int = 0,
+    core: int | str = 0,
     timeout: float = 60.0,
 ) -> Server:
-    """``taskset -c CORE python app.py`` (or ``-m bench.floor``) ready on a free port."""
+    """``taskset -c CORE python app.py`` (or ``-m bench.floor``) ready on a free port
+    (``core`` a CPU list such as ``"0,1"``: spread over those cores)."""
     port = free_port()
     target = ["-m", "bench.floor"] if floor else ["app.py"]
     command = [

@@ -247,6 +247,14 @@ class Settings(BaseSettings):
         "--worker-id",
         "N",
     )
+    workers: PositiveInt = option(
+        1,
+        "CHIRP_WORKERS",
+        "API server processes sharing --port (Linux, SO_REUSEPORT; more than 1 needs "
+        "REDIS_URL); process k takes snowflake worker id CHIRP_WORKER_ID + k.",
+        "--workers",
+        "N",
+    )
     secret_key: str = option(
         "",
         "CHIRP_SECRET_KEY",

@@ -53,8 +53,17 @@ async def preflight(_: web.Request) -> web.Response:
     return web.Response(status=204, headers={"Allow": "GET, POST, OPTIONS"})
 
 
-async def healthz(_: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
+# The snowflake worker id of an API process started by ``--workers N`` (app.py sets
+# it): its /healthz names it, so an operator (and the tests) can tell which of the
+# processes sharing the port answered. Harmless: every tweet id carries it anyway.
+WORKER_ID = web.AppKey("worker_id", int)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    worker = request.app.get(WORKER_ID)
+    if worker is None:
+        return web.json_response({"status": "ok"})
+    return web.json_response({"status": "ok", "worker": worker})
 
 
 def add_worker_routes(app: web.Application) -> None:
