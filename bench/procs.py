@@ -114,16 +114,24 @@ def start(
     settings: dict[str, str],
     *,
     floor: bool = False,
+    physical: tuple[str, Path] | None = None,
     core: int = 0,
     timeout: float = 60.0,
 ) -> Server:
-    """``taskset -c CORE python app.py`` (or ``-m bench.floor``) ready on a free port."""
+    """``taskset -c CORE python app.py`` (or ``-m bench.floor``) ready on a free port.
+
+    ``physical=(graphql_url, tokens_file)`` starts ``-m bench.physical_floor`` instead,
+    serving the page it captures from that running server (``data_dir`` then only
+    holds its log).
+    """
     port = free_port()
-    target = ["-m", "bench.floor"] if floor else ["app.py"]
-    command = [
-        "taskset", "-c", str(core), sys.executable, *target,
-        "--data-dir", str(data_dir), "--port", str(port), "--log-level", "WARNING",
-    ]  # fmt: skip
+    if physical is not None:
+        url, tokens = physical
+        args = ["-m", "bench.physical_floor", "--capture", url, "--tokens", str(tokens)]
+    else:
+        target = ["-m", "bench.floor"] if floor else ["app.py"]
+        args = [*target, "--data-dir", str(data_dir), "--log-level", "WARNING"]
+    command = ["taskset", "-c", str(core), sys.executable, *args, "--port", str(port)]
     env = {**os.environ, **settings, "PYTHONUNBUFFERED": "1"}
     log = data_dir / f"{name}.log"
     with log.open("ab") as out:
