@@ -117,12 +117,14 @@ def start(
     physical: tuple[str, Path] | None = None,
     core: int = 0,
     timeout: float = 60.0,
+    root: Path = ROOT,
 ) -> Server:
     """``taskset -c CORE python app.py`` (or ``-m bench.floor``) ready on a free port.
 
     ``physical=(graphql_url, tokens_file)`` starts ``-m bench.physical_floor`` instead,
     serving the page it captures from that running server (``data_dir`` then only
-    holds its log).
+    holds its log). ``root``: the source tree to run (another checkout, for a before
+    and after side by side).
     """
     port = free_port()
     if physical is not None:
@@ -135,7 +137,7 @@ def start(
     env = {**os.environ, **settings, "PYTHONUNBUFFERED": "1"}
     log = data_dir / f"{name}.log"
     with log.open("ab") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
+        process = subprocess.Popen(command, cwd=root, env=env, stdout=out, stderr=out)
     server = Server(name, process, port, log)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
