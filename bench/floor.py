@@ -24,7 +24,7 @@ from bootstrap.services import make_services, running_workers
 from bootstrap.settings import load_settings
 from bootstrap.stores import open_stores
 from core.security import InvalidToken
-from resolvers.pagination import encode_cursor
+from resolvers.timelines import home_edges
 from services.container import Services
 
 SERVICES = web.AppKey("services", Services)
@@ -62,11 +62,11 @@ async def home(request: web.Request) -> web.Response:
     if viewer not in users:
         return web.json_response({"error": "unauthenticated"}, status=401)
     edges = []
-    for tweet in page:
+    for cursor, tweet in home_edges(page, frozenset()):
         author = users[tweet.author_id]
         edges.append(
             {
-                "cursor": encode_cursor("t", tweet.id),
+                "cursor": cursor,
                 "node": {
                     "id": str(tweet.id),
                     "text": tweet.text,
