@@ -3,7 +3,8 @@
 Same settings, same stores, same services (``HomeTimeline.read`` and one
 batch each for authors, viewer likes and viewer retweets) as the GraphQL
 server; no GraphQL. The JSON has the shape and values of the GraphQL answer
-to ``bench.scenarios.HOME_QUERY``.
+to ``bench.scenarios.HOME_QUERY`` (its ``data``; the cursors are the home page's,
+carrying the originals shown, as ``resolvers.timelines.home_edges`` makes them).
 
     python -m bench.floor --data-dir DIR --port PORT [any app.py setting]
 """
