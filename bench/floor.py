@@ -3,7 +3,8 @@
 Same settings, same stores, same services (``HomeTimeline.read`` and one
 batch each for authors, viewer likes and viewer retweets) as the GraphQL
 server; no GraphQL. The JSON has the shape and values of the GraphQL answer
-to ``bench.scenarios.HOME_QUERY``.
+to ``bench.scenarios.HOME_QUERY`` (its ``data``; the cursors are the home page's,
+carrying the originals shown, as ``resolvers.timelines.home_edges`` makes them).
 
     python -m bench.floor --data-dir DIR --port PORT [any app.py setting]
 """
@@ -24,7 +25,7 @@ from bootstrap.services import make_services, running_workers
 from bootstrap.settings import load_settings
 from bootstrap.stores import open_stores
 from core.security import InvalidToken
-from resolvers.pagination import encode_cursor
+from resolvers.timelines import home_edges
 from services.container import Services
 
 SERVICES = web.AppKey("services", Services)
@@ -62,11 +63,11 @@ async def home(request: web.Request) -> web.Response:
     if viewer not in users:
         return web.json_response({"error": "unauthenticated"}, status=401)
     edges = []
-    for tweet in page:
+    for cursor, tweet in home_edges(page, frozenset()):
         author = users[tweet.author_id]
         edges.append(
             {
-                "cursor": encode_cursor("t", tweet.id),
+                "cursor": cursor,
                 "node": {
                     "id": str(tweet.id),
                     "text": tweet.text,

@@ -114,21 +114,31 @@ def start(
     settings: dict[str, str],
     *,
     floor: bool = False,
+    physical: tuple[str, Path] | None = None,
     core: int | str = 0,
     timeout: float = 60.0,
+    root: Path = ROOT,
 ) -> Server:
     """``taskset -c CORE python app.py`` (or ``-m bench.floor``) ready on a free port
-    (``core`` a CPU list such as ``"0,1"``: spread over those cores)."""
+    (``core`` a CPU list such as ``"0,1"``: spread over those cores).
+
+    ``physical=(graphql_url, tokens_file)`` starts ``-m bench.physical_floor`` instead,
+    serving the page it captures from that running server (``data_dir`` then only
+    holds its log). ``root``: the source tree to run (another checkout, for a before
+    and after side by side).
+    """
     port = free_port()
-    target = ["-m", "bench.floor"] if floor else ["app.py"]
-    command = [
-        "taskset", "-c", str(core), sys.executable, *target,
-        "--data-dir", str(data_dir), "--port", str(port), "--log-level", "WARNING",
-    ]  # fmt: skip
+    if physical is not None:
+        url, tokens = physical
+        args = ["-m", "bench.physical_floor", "--capture", url, "--tokens", str(tokens)]
+    else:
+        target = ["-m", "bench.floor"] if floor else ["app.py"]
+        args = [*target, "--data-dir", str(data_dir), "--log-level", "WARNING"]
+    command = ["taskset", "-c", str(core), sys.executable, *args, "--port", str(port)]
     env = {**os.environ, **settings, "PYTHONUNBUFFERED": "1"}
     log = data_dir / f"{name}.log"
     with log.open("ab") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
+        process = subprocess.Popen(command, cwd=root, env=env, stdout=out, stderr=out)
     server = Server(name, process, port, log)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -112,10 +112,19 @@ class Bench:
 
     @contextmanager
     def server(
-        self, name: str, settings: dict[str, str], *, floor: bool = False
+        self,
+        name: str,
+        settings: dict[str, str],
+        *,
+        floor: bool = False,
+        physical: tuple[str, Path] | None = None,
     ) -> Iterator[procs.Server]:
-        data_dir = self.fresh_dir(name)
-        started = procs.start(name, data_dir, settings, floor=floor)
+        if physical is None:
+            data_dir = self.fresh_dir(name)
+        else:  # serves from memory: a folder for its log only
+            data_dir = self.workdir / "runs" / name
+            data_dir.mkdir(parents=True, exist_ok=True)
+        started = procs.start(name, data_dir, settings, floor=floor, physical=physical)
         try:
             yield started
         finally:
@@ -262,13 +271,16 @@ ROUNDS = 3  # (a): alternating GraphQL and floor runs
 
 
 def graphql_vs_floor(bench: Bench) -> None:
-    """Both servers up at once, measured in alternation, the ratio taken per round.
+    """The three servers up at once, measured in alternation, the ratios taken per round.
 
-    This machine's speed drifts by up to a third between runs a minute apart, so
-    a GraphQL run followed by a floor run measures the drift as much as the
-    servers. Each round runs GraphQL then the floor back to back (each after its
-    own short warm-up); the reported ratio is the median of the rounds' ratios,
-    the per-server figures those of the round with the median ratio.
+    GraphQL (``app.py``), the engine floor (``bench.floor``: the same services, no
+    GraphQL) and the physical floor (``bench.physical_floor``: the page's bytes,
+    captured from the GraphQL server once warm, from memory). This machine's speed
+    drifts by up to a third between runs a minute apart, so a GraphQL run followed
+    by a floor run measures the drift as much as the servers. Each round runs
+    GraphQL, the engine floor and the physical floor back to back (each after its
+    own short warm-up); each reported ratio is the median of the rounds' ratios,
+    the per-server figures those of the round with the median GraphQL/engine ratio.
     """
     readers = bench.manifest.readers["mixed"]
     tokens_file = bench.tokens_file("mixed", readers)
@@ -287,15 +299,20 @@ def graphql_vs_floor(bench: Bench) -> None:
             pages[kind] = asyncio.run(read_pages(url, tokens[:1]))[0]
             warm_celebrities_via(bench, server, floor=kind == "floor")
             asyncio.run(read_pages(url, tokens))
-        for _ in range(ROUNDS):
-            results = {}
-            for kind, server in servers.items():
-                warm = 1.0 if bench.durations.warm > 0 else 0.0
-                results[kind] = load_run(bench, server, tokens_file, measure, warm)
-            rounds.append(results)
+        capture_from = (f"{graphql.url}/graphql", tokens_file)
+        with bench.server("a-physical", {}, physical=capture_from) as physical:
+            servers["physical"] = physical
+            for _ in range(ROUNDS):
+                results = {}
+                for kind, server in servers.items():
+                    warm = 1.0 if bench.durations.warm > 0 else 0.0
+                    results[kind] = load_run(bench, server, tokens_file, measure, warm)
+                rounds.append(results)
     ratios = [r["graphql"].rps / r["floor"].rps for r in rounds]
+    physical_ratios = [r["graphql"].rps / r["physical"].rps for r in rounds]
+    engine_physical = [r["floor"].rps / r["physical"].rps for r in rounds]
     median = sorted(range(len(rounds)), key=lambda i: ratios[i])[len(rounds) // 2]
-    for kind in ("graphql", "floor"):
+    for kind in ("graphql", "floor", "physical"):
         bench.add(
             _row(
                 "a",
@@ -313,9 +330,19 @@ def graphql_vs_floor(bench: Bench) -> None:
             extra={
                 "throughput_ratio_graphql_over_floor": round(ratios[median], 3),
                 "throughput_ratio_by_round": [round(r, 3) for r in ratios],
+                "throughput_ratio_graphql_over_physical": round(
+                    statistics.median(physical_ratios), 3
+                ),
+                "throughput_ratio_graphql_over_physical_by_round": [
+                    round(r, 3) for r in physical_ratios
+                ],
+                "throughput_ratio_floor_over_physical": round(
+                    statistics.median(engine_physical), 3
+                ),
                 "p50_ratio": round(g.p50_ms / f.p50_ms, 2),
                 "p99_ratio": round(g.p99_ms / f.p99_ms, 2),
-                "same_first_page": pages["graphql"] == pages["floor"],
+                # the data only: GraphQL's answer also reports its cost (extensions)
+                "same_first_page": pages["graphql"]["data"] == pages["floor"]["data"],
             },
         )
     )

@@ -51,6 +51,7 @@ class WrkResult:
     # home.lua's own counts ("BENCH name N" lines): reads_ok, posts_sent, posts_ok,
     # graphql_errors, payload_errors, http_errors
     counts: dict[str, int] = field(default_factory=dict)
+    max_ms: float = 0.0  # the slowest request of the run (wrk's "Latency ... Max")
 
     @property
     def ok(self) -> bool:
@@ -81,6 +82,7 @@ def parse(output: str, command: str) -> WrkResult:
     non2xx_match = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     non_2xx = int(non2xx_match.group(1)) if non2xx_match else 0
     counts = {name: int(n) for name, n in re.findall(r"^BENCH (\w+) (\d+)$", output, re.MULTILINE)}
+    latency = re.search(r"^\s+Latency\s+\S+\s+\S+\s+(\S+)", output, re.MULTILINE)
     failed = counts.pop("failed_responses", 0)
     return WrkResult(
         requests=int(done.group(1)),
@@ -96,6 +98,7 @@ def parse(output: str, command: str) -> WrkResult:
         failed_responses=failed,
         command=command,
         counts=counts,
+        max_ms=_ms(latency.group(1)) if latency else 0.0,
     )
 
 

@@ -30,6 +30,7 @@ tweets already stored.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from collections.abc import Sequence
@@ -327,9 +328,24 @@ def _select_tweet(conn: sqlite3.Connection, tweet_id: int) -> TweetRecord | None
     return _tweet(row) if row else None
 
 
+# get_tweets keeps the records it built, by id, for the next reads of the same tweets:
+# at most this many (past it, the older half is dropped).
+RECORD_CACHE_SIZE = 10_000
+_BY_IDS = "FROM tweets WHERE id IN (SELECT value FROM json_each(?))"
+_COUNTS_SQL = f"SELECT id, like_count, retweet_count, reply_count, quote_count {_BY_IDS}"
+_FULL_SQL = f"SELECT {_COLUMNS} {_BY_IDS}"
+
+
 class SqliteTweetStore(SqliteAdapter):
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, record_cache_size: int = RECORD_CACHE_SIZE) -> None:
         self.db = SqliteDatabase(path, SCHEMA, migrate=_migrate)
+        # Records get_tweets built, by id (touched on the event loop's thread only).
+        # Only a tweet's four counters ever change in place (the UPDATEs below), so
+        # a read of a known tweet asks the database only whether it still exists and
+        # its counters: the answer is exactly what a full read gives, whoever wrote
+        # (another process included), and building the record is skipped.
+        self._records: dict[int, TweetRecord] = {}
+        self._record_cache_size = record_cache_size
 
     async def insert_tweet(
         self, tweet: TweetRecord, idempotency: IdempotencyKey | None = None
@@ -368,12 +384,42 @@ class SqliteTweetStore(SqliteAdapter):
     async def get_tweets(self, ids: Sequence[int]) -> dict[int, TweetRecord]:
         if not ids:
             return {}
-        sql = f"SELECT {_COLUMNS} FROM tweets WHERE id IN (SELECT value FROM json_each(?))"
+        records = self._records
+        known = {i: records[i] for i in ids if i in records}
+        unknown = [i for i in ids if i not in known]
 
-        def work(conn: sqlite3.Connection) -> dict[int, TweetRecord]:
-            return {row[0]: _tweet(row) for row in conn.execute(sql, (json_list(ids),))}
+        def work(conn: sqlite3.Connection) -> tuple[list[Any], list[Any]]:
+            counts = conn.execute(_COUNTS_SQL, (json_list(known),)).fetchall() if known else []
+            rows = conn.execute(_FULL_SQL, (json_list(unknown),)).fetchall() if unknown else []
+            return counts, rows
 
-        return await self.db.read(work)
+        counts, rows = await self.db.read(work)
+        records = self._records  # another read may have cut it meanwhile
+        found: dict[int, TweetRecord] = {}
+        for tweet_id, likes, retweets, replies, quotes in counts:
+            record = known[tweet_id]
+            if (
+                record.like_count != likes
+                or record.retweet_count != retweets
+                or record.reply_count != replies
+                or record.quote_count != quotes
+            ):
+                record = dataclasses.replace(
+                    record,
+                    like_count=likes,
+                    retweet_count=retweets,
+                    reply_count=replies,
+                    quote_count=quotes,
+                )
+                records[tweet_id] = record
+            found[tweet_id] = record
+        for row in rows:
+            found[row[0]] = records[row[0]] = _tweet(row)
+        for tweet_id in known.keys() - found.keys():
+            records.pop(tweet_id, None)  # deleted since
+        if len(records) > self._record_cache_size:
+            self._records = dict(list(records.items())[len(records) // 2 :])
+        return found
 
     async def delete_tweet(self, tweet_id: int) -> TweetRecord | None:
         def work(conn: sqlite3.Connection) -> TweetRecord | None:
