@@ -120,7 +120,7 @@ def configure(
         mixed_readers=50 if quick else 200,
     )
     durations = scenarios.Durations(
-        measure=duration or (3.0 if quick else 10.0),
+        measure=duration or (2.0 if quick else 10.0),
         warm=1.0 if quick else 3.0,
         posts=5 if quick else 20,
         fanout_repeats=3,

@@ -286,7 +286,10 @@ def graphql_vs_floor(bench: Bench) -> None:
     tokens_file = bench.tokens_file("mixed", readers)
     tokens = tokens_file.read_text().split()
     pages: dict[str, dict[str, Any]] = {}
-    measure = max(1.0, bench.durations.measure / 2 if bench.durations.measure >= 6 else 3.0)
+    measure = max(
+        1.0,
+        bench.durations.measure / 2 if bench.durations.measure >= 6 else bench.durations.measure,
+    )
     rounds: list[dict[str, wrk.WrkResult]] = []
     with (
         bench.server("a-graphql", bench.settings("hybrid")) as graphql,
