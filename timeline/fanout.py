@@ -33,6 +33,7 @@ from timeline.port import EventBus, FanoutQueue, Job, TimelineCache
 
 log = logging.getLogger("chirp.timeline")
 T = TypeVar("T")
+PUSHES_IN_FLIGHT = 2  # a post's pushes (one batch of followers each) sent at once
 
 
 async def _read_ahead(items: AsyncGenerator[T, None]) -> AsyncGenerator[T, None]:
@@ -215,11 +216,30 @@ class FanOut:
                 batches.append(batch)
                 yield await audience(batch)
 
-        # the graph's questions for the next batch run while this one is pushed
-        async with contextlib.aclosing(_read_ahead(readers_of_batches())) as ahead:
-            async for readers in ahead:
-                if readers:
-                    delivered += await self.cache.push(readers, tweet.id, config.cap)
+        # The graph's questions for the next batch run while this one is pushed, and
+        # PUSHES_IN_FLIGHT pushes overlap: the client sends one while the cache applies
+        # the other.
+        pushes: set[asyncio.Future[int]] = set()
+        try:
+            async with contextlib.aclosing(_read_ahead(readers_of_batches())) as ahead:
+                async for readers in ahead:
+                    if not readers:
+                        continue
+                    if len(pushes) >= PUSHES_IN_FLIGHT:
+                        done, pushes = await asyncio.wait(
+                            pushes, return_when=asyncio.FIRST_COMPLETED
+                        )
+                        delivered += sum(push.result() for push in done)
+                    pushes.add(
+                        asyncio.ensure_future(self.cache.push(readers, tweet.id, config.cap))
+                    )
+            while pushes:
+                delivered += await pushes.pop()
+        finally:
+            for push in pushes:
+                push.cancel()
+            if pushes:
+                await asyncio.wait(pushes)
         # An author back under the threshold: its tweets posted as a celebrity went to no
         # timeline, and the recent list holds only the newest of them. Before readers stop
         # merging that list, the followers get what a follow's backfill gives (the author's
