@@ -19,7 +19,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import TypeVar
 
 from core import metrics
 from core.ids import id_timestamp_ms, min_id_for_ms
@@ -31,6 +32,32 @@ from timeline.feeds import Feeds
 from timeline.port import EventBus, FanoutQueue, Job, TimelineCache
 
 log = logging.getLogger("chirp.timeline")
+T = TypeVar("T")
+PUSHES_IN_FLIGHT = 2  # a post's pushes (one batch of followers each) sent at once
+
+
+async def _read_ahead(items: AsyncGenerator[T, None]) -> AsyncGenerator[T, None]:
+    """``items``, each next one already being read while the caller works on the last.
+
+    An error reading ahead is raised where that item would have been; a caller that
+    stops early (or fails) cancels the read ahead and closes ``items``.
+    """
+    pending = asyncio.ensure_future(anext(items))
+    try:
+        while True:
+            try:
+                item = await pending
+            except StopAsyncIteration:
+                return
+            pending = asyncio.ensure_future(anext(items))
+            yield item
+    finally:
+        if not pending.done():
+            pending.cancel()
+            await asyncio.wait([pending])
+        if not pending.cancelled():
+            pending.exception()  # retrieved: it is the caller's error that counts
+        await items.aclose()
 
 
 class FanOut:
@@ -154,14 +181,16 @@ class FanOut:
         metrics.FANOUT_JOBS.labels(job.kind).inc()
 
     async def _followers_batches(self, author_id: int) -> list[list[int]]:
-        batches: list[list[int]] = []
+        return [batch async for batch in self._follower_pages(author_id)]
+
+    async def _follower_pages(self, author_id: int) -> AsyncGenerator[list[int], None]:
         after: tuple[int, int] | None = None
         while True:
             edges = await self.graph.followers(author_id, self.config.batch, after)
             if edges:
-                batches.append([e.user_id for e in edges])
+                yield [e.user_id for e in edges]
             if len(edges) < self.config.batch:
-                return batches
+                return
             after = (edges[-1].since_ms, edges[-1].user_id)
 
     async def _fan_out(self, tweet: TweetRecord) -> int:
@@ -179,12 +208,38 @@ class FanOut:
                 return delivered
             await self.feeds.fill_recent(author)
             return delivered
-        batches = await self._followers_batches(author)
         audience = await self._audience(tweet)
-        for batch in batches:
-            readers = await audience(batch)
-            if readers:
-                delivered += await self.cache.push(readers, tweet.id, config.cap)
+        batches: list[list[int]] = []
+
+        async def readers_of_batches() -> AsyncGenerator[list[int], None]:
+            async for batch in self._follower_pages(author):
+                batches.append(batch)
+                yield await audience(batch)
+
+        # The graph's questions for the next batch run while this one is pushed, and
+        # PUSHES_IN_FLIGHT pushes overlap: the client sends one while the cache applies
+        # the other.
+        pushes: set[asyncio.Future[int]] = set()
+        try:
+            async with contextlib.aclosing(_read_ahead(readers_of_batches())) as ahead:
+                async for readers in ahead:
+                    if not readers:
+                        continue
+                    if len(pushes) >= PUSHES_IN_FLIGHT:
+                        done, pushes = await asyncio.wait(
+                            pushes, return_when=asyncio.FIRST_COMPLETED
+                        )
+                        delivered += sum(push.result() for push in done)
+                    pushes.add(
+                        asyncio.ensure_future(self.cache.push(readers, tweet.id, config.cap))
+                    )
+            while pushes:
+                delivered += await pushes.pop()
+        finally:
+            for push in pushes:
+                push.cancel()
+            if pushes:
+                await asyncio.wait(pushes)
         # An author back under the threshold: its tweets posted as a celebrity went to no
         # timeline, and the recent list holds only the newest of them. Before readers stop
         # merging that list, the followers get what a follow's backfill gives (the author's

@@ -8,8 +8,8 @@ Reading a timeline keeps it alive for the adapter's time-to-live
 (CHIRP_ACTIVE_DAYS): the timelines of users who stopped reading expire, and
 fan-out skips them. A recent list holds a celebrity author's newest tweet ids;
 readers merge it into their timelines instead of receiving those tweets by
-fan-out. No operation spans two users' keys in one command, so a Redis Cluster
-adapter keeps one key per list.
+fan-out. No operation's effect on one user's list depends on another's, so a Redis
+Cluster adapter keeps one key per list (and a single-server one may batch keys).
 
 **Fan-out queue.** Jobs are delivered at least once: a job taken by a consumer
 stays pending until acknowledged; a consumer that dies leaves it pending, and
