@@ -22,7 +22,7 @@ from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
 from pymongo.errors import DuplicateKeyError
 
 from core.models import BookmarkEdge
-from docstore.mongo import MAJORITY, Doc
+from docstore.mongo import MAJORITY, Doc, create_indexes
 
 INDEXES: dict[str, list[IndexModel]] = {
     "bookmarks": [
@@ -37,12 +37,7 @@ async def init_bookmarks(client: AsyncMongoClient[Doc], database: str) -> list[s
 
     Returns one line per collection, for the admin command to print.
     """
-    db = client[database]
-    done: list[str] = []
-    for collection, indexes in INDEXES.items():
-        names = await db[collection].create_indexes(indexes)
-        done.append(f"{database}.{collection}: indexes {', '.join(names)}")
-    return done
+    return await create_indexes(client, database, INDEXES)
 
 
 def bookmark_key(user_id: int, tweet_id: int) -> str:

@@ -34,11 +34,11 @@ from typing import TypeVar
 from bson.int64 import Int64
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
-from pymongo.errors import DuplicateKeyError, OperationFailure
+from pymongo.errors import DuplicateKeyError
 
 from core.models import MAX_LIST_MEMBERS, ListMember, ListRecord
 from docstore.lists import ListFullError
-from docstore.mongo import MAJORITY, Doc, run_transaction
+from docstore.mongo import MAJORITY, Doc, create_indexes, open_collections, run_transaction
 
 T = TypeVar("T")
 
@@ -55,21 +55,12 @@ INDEXES: dict[str, list[IndexModel]] = {
 }
 
 
-def _holds_id(index: IndexModel) -> bool:
-    return "_id" in index.document["key"]
-
-
 async def init_lists(client: AsyncMongoClient[Doc], database: str) -> list[str]:
     """Create every index of the list collections (``admin init``). Idempotent.
 
     Returns one line per collection, for the admin command to print.
     """
-    db = client[database]
-    done: list[str] = []
-    for collection, indexes in INDEXES.items():
-        names = await db[collection].create_indexes(indexes)
-        done.append(f"{database}.{collection}: indexes {', '.join(names)}")
-    return done
+    return await create_indexes(client, database, INDEXES)
 
 
 def member_key(list_id: int, user_id: int) -> str:
@@ -108,18 +99,7 @@ class MongoListStore:
         building indexes is an operator's decision, and nx-27017, the test stand-in,
         fails every insert into a collection with such an index.
         """
-        await self.db.command("ping")
-        for collection, indexes in INDEXES.items():
-            await self.db[collection].create_indexes([i for i in indexes if not _holds_id(i)])
-        try:
-            await self._transaction(
-                lambda session: self.lists.delete_one({"_id": "transaction-probe"}, session=session)
-            )
-        except OperationFailure as exc:
-            raise RuntimeError(
-                "MongoDB refused a transaction: Chirp needs a replica set or a sharded "
-                f"cluster, not a standalone server ({exc})"
-            ) from exc
+        await open_collections(self.client, self.db, INDEXES, self.lists.name)
 
     async def close(self) -> None:
         await self.client.close()

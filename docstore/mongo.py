@@ -35,7 +35,7 @@ sharded cluster that is an operator's decision, and it is safe to run again.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -201,6 +201,49 @@ async def run_transaction(
         return await session.with_transaction(work, write_concern=MAJORITY)
 
 
+def holds_id(index: IndexModel) -> bool:
+    """Whether an index's key holds ``_id``: those are made by ``admin init`` only (on a
+    sharded cluster building them is an operator's decision, and nx-27017, the test
+    stand-in, fails every insert into a collection with such an index)."""
+    return "_id" in index.document["key"]
+
+
+async def create_indexes(
+    client: AsyncMongoClient[Doc], database: str, indexes: Mapping[str, Sequence[IndexModel]]
+) -> list[str]:
+    """Create every index of ``indexes`` (``admin init``). Idempotent. Returns one line
+    per collection, for the admin command to print."""
+    db = client[database]
+    done: list[str] = []
+    for collection, models in indexes.items():
+        names = await db[collection].create_indexes(list(models))
+        done.append(f"{database}.{collection}: indexes {', '.join(names)}")
+    return done
+
+
+async def open_collections(
+    client: AsyncMongoClient[Doc],
+    db: AsyncDatabase[Doc],
+    indexes: Mapping[str, Sequence[IndexModel]],
+    probe: str,
+) -> None:
+    """An adapter's ``open``: the server answers, the indexes that hold no ``_id`` exist,
+    and a transaction (on collection ``probe``) goes through."""
+    await db.command("ping")
+    for collection, models in indexes.items():
+        await db[collection].create_indexes([i for i in models if not holds_id(i)])
+    try:
+        await run_transaction(
+            client,
+            lambda session: db[probe].delete_one({"_id": "transaction-probe"}, session=session),
+        )
+    except OperationFailure as exc:
+        raise RuntimeError(
+            "MongoDB refused a transaction: Chirp needs a replica set or a sharded "
+            f"cluster, not a standalone server ({exc})"
+        ) from exc
+
+
 class _NoSuchTweet(Exception):
     """Raised inside a transaction to roll it back when the tweet does not exist."""
 
@@ -227,16 +270,7 @@ class MongoTweetStore:
 
     async def open(self) -> None:
         """Check the server answers and supports transactions (a replica set or mongos)."""
-        await self.db.command("ping")
-        try:
-            await self._transaction(
-                lambda session: self.keys.delete_one({"_id": "transaction-probe"}, session=session)
-            )
-        except OperationFailure as exc:
-            raise RuntimeError(
-                "MongoDB refused a transaction: Chirp needs a replica set or a sharded "
-                f"cluster, not a standalone server ({exc})"
-            ) from exc
+        await open_collections(self.client, self.db, {}, self.keys.name)
 
     async def close(self) -> None:
         await self.client.close()
@@ -567,11 +601,7 @@ async def init_database(client: AsyncMongoClient[Doc], database: str) -> list[st
 
     Returns one line per action, for the admin command to print.
     """
-    db = client[database]
-    done: list[str] = []
-    for collection, indexes in INDEXES.items():
-        names = await db[collection].create_indexes(indexes)
-        done.append(f"{database}.{collection}: indexes {', '.join(names)}")
+    done = await create_indexes(client, database, INDEXES)
     hello = await client.admin.command("hello")
     if hello.get("msg") != "isdbgrid":
         done.append("not a sharded cluster (no mongos): collections left unsharded")
