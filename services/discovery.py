@@ -4,7 +4,7 @@ services/trends.py).
 Who to follow asks the graph for friends of friends (a bounded second hop: see
 ``SocialGraph.suggestions``), falling back to the most followed accounts for a
 viewer whose followees follow nobody new. The ranked candidates are kept per
-viewer for a few minutes (``SUGGESTION_TTL_SECONDS``); every answer drops, at
+viewer for ``ttl_seconds`` (``CHIRP_WHO_TO_FOLLOW_CACHE_SECONDS``, default 180); every answer drops, at
 read time, whoever the viewer has followed, blocked, been blocked by or muted
 since, so the cache never shows what it must not.
 """
